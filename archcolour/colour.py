@@ -1,0 +1,193 @@
+"""sRGB <-> CIELAB (D65, 2 degree observer) on torch tensors.
+
+One implementation used by the engine, the training module and the evaluator. The formulas and
+constants follow scikit-image's ``rgb2lab`` / ``lab2rgb`` exactly (tests check agreement to 1e-3), so
+numbers are comparable with the report, which used scikit-image.
+
+Layout: channels first, ``(..., 3, H, W)``; RGB in [0, 1]; L in [0, 100], a/b roughly in [-128, 127].
+Large images are converted in row chunks (``chunk_rows``) so the temporaries stay bounded; the chunked
+and unchunked results are identical because every operation is per-pixel.
+
+Each conversion is a plain function with an ``nn.Module`` twin (``RGBToLab``, ``LabToRGB``) for use
+inside models and training pipelines.
+"""
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+# scikit-image's matrices (skimage.color.colorconv.xyz_from_rgb and its inverse).
+_XYZ_FROM_RGB = (
+    (0.412453, 0.357580, 0.180423),
+    (0.212671, 0.715160, 0.072169),
+    (0.019334, 0.119193, 0.950227),
+)
+_WHITE_D65 = (0.95047, 1.0, 1.08883)
+
+DEFAULT_CHUNK_ROWS = 256
+
+
+def _matrix(dtype: torch.dtype, device: torch.device, inverse: bool = False) -> torch.Tensor:
+    m = torch.tensor(_XYZ_FROM_RGB, dtype=torch.float64)
+    if inverse:
+        m = torch.linalg.inv(m)
+    return m.to(device=device, dtype=dtype)
+
+
+def _white(dtype: torch.dtype, device: torch.device) -> torch.Tensor:
+    return torch.tensor(_WHITE_D65, dtype=dtype, device=device).view(3, 1, 1)
+
+
+def _float(t: torch.Tensor) -> torch.Tensor:
+    return t if t.is_floating_point() else t.float()
+
+
+def _apply_matrix(m: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+    # x: (..., 3, H, W); out[..., i, h, w] = sum_j m[i, j] x[..., j, h, w]
+    return torch.einsum("ij,...jhw->...ihw", m, x)
+
+
+def _rgb_to_lab_block(rgb: torch.Tensor) -> torch.Tensor:
+    rgb = _float(rgb)
+    lin = torch.where(rgb > 0.04045, ((rgb + 0.055) / 1.055).pow(2.4), rgb / 12.92)
+    xyz = _apply_matrix(_matrix(rgb.dtype, rgb.device), lin) / _white(rgb.dtype, rgb.device)
+    f = torch.where(xyz > 0.008856, xyz.clamp_min(0).pow(1.0 / 3.0), 7.787 * xyz + 16.0 / 116.0)
+    fx, fy, fz = f.unbind(-3)
+    L = 116.0 * fy - 16.0
+    a = 500.0 * (fx - fy)
+    b = 200.0 * (fy - fz)
+    return torch.stack((L, a, b), dim=-3)
+
+
+def _lab_to_rgb_block(lab: torch.Tensor) -> torch.Tensor:
+    lab = _float(lab)
+    L, a, b = lab.unbind(-3)
+    fy = (L + 16.0) / 116.0
+    fx = a / 500.0 + fy
+    fz = (fy - b / 200.0).clamp_min(0.0)  # scikit-image clips negative z to 0
+    f = torch.stack((fx, fy, fz), dim=-3)
+    xyz = torch.where(f > 0.2068966, f.pow(3.0), (f - 16.0 / 116.0) / 7.787)
+    xyz = xyz * _white(lab.dtype, lab.device)
+    lin = _apply_matrix(_matrix(lab.dtype, lab.device, inverse=True), xyz)
+    rgb = torch.where(lin > 0.0031308, 1.055 * lin.clamp_min(0.0031308).pow(1.0 / 2.4) - 0.055, 12.92 * lin)
+    return rgb.clamp(0.0, 1.0)
+
+
+def _chunked(fn, x: torch.Tensor, chunk_rows: int | None) -> torch.Tensor:
+    if x.dim() < 3 or x.shape[-3] != 3:
+        raise ValueError(f"expected a tensor of shape (..., 3, H, W), got {tuple(x.shape)}")
+    h = x.shape[-2]
+    if not chunk_rows or h <= chunk_rows:
+        return fn(x)
+    dtype = x.dtype if x.is_floating_point() else torch.float32
+    out = torch.empty(x.shape, dtype=dtype, device=x.device)
+    for top in range(0, h, chunk_rows):
+        out[..., top : top + chunk_rows, :] = fn(x[..., top : top + chunk_rows, :])
+    return out
+
+
+def rgb_to_lab(rgb: torch.Tensor, chunk_rows: int | None = DEFAULT_CHUNK_ROWS) -> torch.Tensor:
+    """sRGB in [0, 1], shape (..., 3, H, W) -> CIELAB (L in [0, 100])."""
+    return _chunked(_rgb_to_lab_block, rgb, chunk_rows)
+
+
+def lab_to_rgb(lab: torch.Tensor, chunk_rows: int | None = DEFAULT_CHUNK_ROWS) -> torch.Tensor:
+    """CIELAB, shape (..., 3, H, W) -> sRGB clipped to [0, 1]."""
+    return _chunked(_lab_to_rgb_block, lab, chunk_rows)
+
+
+def rgb_to_l(rgb: torch.Tensor, chunk_rows: int | None = DEFAULT_CHUNK_ROWS) -> torch.Tensor:
+    """sRGB (..., 3, H, W) -> L (..., 1, H, W). Only the Y row of the matrix is needed."""
+    def block(x: torch.Tensor) -> torch.Tensor:
+        x = _float(x)
+        lin = torch.where(x > 0.04045, ((x + 0.055) / 1.055).pow(2.4), x / 12.92)
+        y = torch.einsum("j,...jhw->...hw", _matrix(x.dtype, x.device)[1], lin).unsqueeze(-3)
+        fy = torch.where(y > 0.008856, y.clamp_min(0).pow(1.0 / 3.0), 7.787 * y + 16.0 / 116.0)
+        return 116.0 * fy - 16.0
+
+    if rgb.dim() < 3 or rgb.shape[-3] != 3:
+        raise ValueError(f"expected a tensor of shape (..., 3, H, W), got {tuple(rgb.shape)}")
+    h = rgb.shape[-2]
+    if not chunk_rows or h <= chunk_rows:
+        return block(rgb)
+    out = torch.empty((*rgb.shape[:-3], 1, *rgb.shape[-2:]), dtype=torch.float32 if not rgb.is_floating_point() else rgb.dtype, device=rgb.device)
+    for top in range(0, h, chunk_rows):
+        out[..., top : top + chunk_rows, :] = block(rgb[..., top : top + chunk_rows, :])
+    return out
+
+
+def grey_to_l(grey: torch.Tensor) -> torch.Tensor:
+    """Greyscale sRGB values in [0, 1] (R = G = B) -> L. Exact: Y equals the linearised grey value."""
+    g = _float(grey)
+    y = torch.where(g > 0.04045, ((g + 0.055) / 1.055).pow(2.4), g / 12.92)
+    # Rows of xyz_from_rgb sum to the white point only approximately; use the exact Y-row sum.
+    y = y * sum(_XYZ_FROM_RGB[1])
+    fy = torch.where(y > 0.008856, y.clamp_min(0).pow(1.0 / 3.0), 7.787 * y + 16.0 / 116.0)
+    return 116.0 * fy - 16.0
+
+
+class RGBToLab(nn.Module):
+    """Module twin of :func:`rgb_to_lab`."""
+
+    def __init__(self, chunk_rows: int | None = None):
+        super().__init__()
+        self.chunk_rows = chunk_rows
+
+    def forward(self, rgb: torch.Tensor) -> torch.Tensor:  # noqa: D102
+        return rgb_to_lab(rgb, self.chunk_rows)
+
+
+class LabToRGB(nn.Module):
+    """Module twin of :func:`lab_to_rgb`."""
+
+    def __init__(self, chunk_rows: int | None = None):
+        super().__init__()
+        self.chunk_rows = chunk_rows
+
+    def forward(self, lab: torch.Tensor) -> torch.Tensor:  # noqa: D102
+        return lab_to_rgb(lab, self.chunk_rows)
+
+
+def lab_to_rgb_unclipped(lab: torch.Tensor) -> torch.Tensor:
+    """CIELAB -> linear-gamma-encoded sRGB *without* the final clip (values outside [0, 1] are out of gamut)."""
+    lab = _float(lab)
+    L, a, b = lab.unbind(-3)
+    fy = (L + 16.0) / 116.0
+    fx = a / 500.0 + fy
+    fz = (fy - b / 200.0).clamp_min(0.0)
+    f = torch.stack((fx, fy, fz), dim=-3)
+    xyz = torch.where(f > 0.2068966, f.pow(3.0), (f - 16.0 / 116.0) / 7.787)
+    xyz = xyz * _white(lab.dtype, lab.device)
+    lin = _apply_matrix(_matrix(lab.dtype, lab.device, inverse=True), xyz)
+    return torch.where(lin > 0.0031308, 1.055 * lin.clamp_min(0.0031308).pow(1.0 / 2.4) - 0.055, 12.92 * lin)
+
+
+def gamut_map_ab(l: torch.Tensor, ab: torch.Tensor, iterations: int = 10, tol: float = 1e-4) -> torch.Tensor:
+    """Shrink ab toward grey, per pixel, until (L, ab) lies inside the sRGB gamut.
+
+    Keeps L and the hue; only the chroma of out-of-gamut pixels is reduced (binary search on the
+    chroma scale). This is what lets the engine guarantee that the output's lightness is the input's:
+    clipping RGB instead would change L. Shapes: l (..., 1, H, W), ab (..., 2, H, W).
+    """
+    lab = torch.cat((l, ab), dim=-3)
+    rgb = lab_to_rgb_unclipped(lab)
+    bad = ((rgb < -tol) | (rgb > 1 + tol)).any(dim=-3)  # (..., H, W)
+    if not bool(bad.any()):
+        return ab
+    ab = ab.clone()
+    # Work on the out-of-gamut pixels only, as a flat list of (L, a, b).
+    ab_t = ab.movedim(-3, -1)  # view (..., H, W, 2)
+    l_t = l.movedim(-3, -1)
+    lb = l_t[bad]  # (P, 1)
+    abb = ab_t[bad]  # (P, 2)
+    lo = torch.zeros(lb.shape[0], 1, dtype=ab.dtype, device=ab.device)
+    hi = torch.ones_like(lo)
+    for _ in range(iterations):
+        mid = (lo + hi) / 2
+        cand = torch.cat((lb, abb * mid), dim=-1).T.reshape(3, -1, 1)
+        out = lab_to_rgb_unclipped(cand).reshape(3, -1).T
+        ok = ((out >= -tol) & (out <= 1 + tol)).all(dim=-1, keepdim=True)
+        lo = torch.where(ok, mid, lo)
+        hi = torch.where(ok, hi, mid)
+    ab_t[bad] = abb * lo
+    return ab

@@ -1,0 +1,228 @@
+"""The colourising engine: one network, any image size.
+
+The network only ever sees the image at its *working size* (short side, default from the weights'
+metadata). It predicts ab there; ab is upsampled to the full resolution and recombined with the
+untouched full-resolution L, strip by strip so memory stays bounded on huge scans. Out-of-gamut
+colours are brought into the sRGB gamut by reducing their chroma (never by clipping RGB), so the
+output has exactly the input's size and, up to quantisation, its lightness.
+
+Everything that colourises (CLI, GUI, benchmarks, the training evaluator) goes through
+:class:`Colouriser`.
+"""
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from . import colour
+from .weights import ModelInfo, load_model
+
+log = logging.getLogger(__name__)
+
+#: Rows per strip when recombining at full resolution.
+STRIP_ROWS = 256
+MIN_WORKING_SIZE = 64
+
+
+def choose_device(preference: str | None = "auto") -> torch.device:
+    """CUDA, then Apple MPS, then CPU; ``preference`` ('cuda', 'cuda:1', 'mps', 'cpu') overrides."""
+    pref = (preference or "auto").lower()
+    if pref == "auto":
+        if torch.cuda.is_available():
+            return torch.device("cuda")
+        mps = getattr(torch.backends, "mps", None)
+        if mps is not None and mps.is_available():
+            return torch.device("mps")
+        return torch.device("cpu")
+    if pref.startswith("cuda") and not torch.cuda.is_available():
+        raise RuntimeError("CUDA was requested but no CUDA device is available")
+    if pref == "mps":
+        mps = getattr(torch.backends, "mps", None)
+        if mps is None or not mps.is_available():
+            raise RuntimeError("Apple MPS was requested but is not available")
+    return torch.device(pref)
+
+
+def device_description(device: torch.device) -> str:
+    """A short human-readable name: the GPU's name, 'Apple MPS' or 'CPU'."""
+    if device.type == "cuda":
+        return f"GPU: {torch.cuda.get_device_name(device)}"
+    if device.type == "mps":
+        return "Apple MPS"
+    return "CPU"
+
+
+@dataclass
+class ColourisedImage:
+    """The engine's output for one image."""
+
+    rgb: np.ndarray  # (H, W, 3), uint8 or uint16 (or float32 in [0, 1])
+    working_size: int  # the working size actually used (after any out-of-memory fallback)
+    warnings: list[str] = field(default_factory=list)
+
+
+def _is_oom(exc: BaseException) -> bool:
+    if isinstance(exc, getattr(torch.cuda, "OutOfMemoryError", ())):
+        return True
+    return isinstance(exc, RuntimeError) and "out of memory" in str(exc).lower()
+
+
+class Colouriser:
+    """Colourise lightness images with one loaded network.
+
+    Parameters
+    ----------
+    weights: a safetensors file; None for the bundled default (or ``model`` by name).
+    model: name of a bundled model (see ``models/manifest.json``).
+    device: 'auto' (CUDA, MPS, CPU), or an explicit torch device string.
+    working_size: short side the network sees; None for the weights' own.
+    seed: seeds the noise plane of networks that take one: same image, weights, seed and device give
+        the same output bit for bit.
+    """
+
+    def __init__(
+        self,
+        weights: str | os.PathLike | None = None,
+        *,
+        model: str | None = None,
+        device: str | None = "auto",
+        working_size: int | None = None,
+        seed: int = 0,
+        expected_sha256: str | None = None,
+    ):
+        self.device = choose_device(device)
+        self.net, self.info = load_model(weights, name=model, expected_sha256=expected_sha256, device=self.device)
+        if self.device.type != "mps":
+            self.net = self.net.to(memory_format=torch.channels_last)
+        self.working_size = int(working_size or self.info.working_size)
+        if self.working_size < MIN_WORKING_SIZE:
+            raise ValueError(f"working size must be at least {MIN_WORKING_SIZE} px")
+        self.seed = int(seed)
+
+    # -- description ------------------------------------------------------------------------
+    @property
+    def model_info(self) -> ModelInfo:
+        return self.info
+
+    @property
+    def device_name(self) -> str:
+        return device_description(self.device)
+
+    # -- the network at working size ----------------------------------------------------------
+    def _network_size(self, h: int, w: int, working_size: int) -> tuple[int, int]:
+        short = min(h, w)
+        scale = working_size / short
+        nh, nw = max(1, round(h * scale)), max(1, round(w * scale))
+        return nh, nw
+
+    @torch.inference_mode()
+    def predict_ab_small(self, l_full: torch.Tensor, working_size: int | None = None) -> torch.Tensor:
+        """Run the network on L resized to the working size; returns ab (1, 2, h, w) on the CPU.
+
+        ``l_full`` is (H, W) float32 in [0, 100] on the CPU.
+        """
+        ws = int(working_size or self.working_size)
+        h, w = l_full.shape
+        nh, nw = self._network_size(h, w, ws)
+        l = l_full[None, None]
+        if (nh, nw) != (h, w):
+            # antialias when shrinking, so fine texture does not alias into the network's input
+            l = F.interpolate(l, size=(nh, nw), mode="bilinear", align_corners=False, antialias=(nh < h))
+        mult = int(getattr(self.net, "size_multiple", 16))
+        ph, pw = (-nh) % mult, (-nw) % mult
+        if ph or pw:
+            mode = "reflect" if (ph < nh and pw < nw) else "replicate"
+            l = F.pad(l, (0, pw, 0, ph), mode=mode)
+        l = l.to(self.device)
+        if self.device.type != "mps":
+            l = l.contiguous(memory_format=torch.channels_last)
+        noise = None
+        if getattr(self.net, "needs_noise", False):
+            gen = torch.Generator(device="cpu").manual_seed(self.seed)
+            noise = torch.randn(l.shape, generator=gen).to(self.device)
+        ab = self.net(l, noise)
+        return ab[..., :nh, :nw].float().cpu().contiguous()
+
+    def _predict_with_fallback(self, l_full: torch.Tensor, warnings: list[str]) -> tuple[torch.Tensor, int]:
+        ws = self.working_size
+        while True:
+            try:
+                return self.predict_ab_small(l_full, ws), ws
+            except Exception as exc:  # noqa: BLE001 - only out-of-memory is retried
+                if not _is_oom(exc) or ws <= MIN_WORKING_SIZE:
+                    raise
+                if self.device.type == "cuda":
+                    torch.cuda.empty_cache()
+                new_ws = max(MIN_WORKING_SIZE, int(ws * 0.7))
+                msg = f"out of {self.device.type.upper()} memory at working size {ws}; retried at {new_ws}"
+                log.warning(msg)
+                warnings.append(msg)
+                ws = new_ws
+
+    # -- full resolution -----------------------------------------------------------------------
+    @torch.inference_mode()
+    def colourise(self, l_full: np.ndarray | torch.Tensor, out_dtype=np.uint8, strip_rows: int = STRIP_ROWS) -> ColourisedImage:
+        """Colourise a lightness image (H, W) in [0, 100] to sRGB (H, W, 3) of ``out_dtype``.
+
+        ``out_dtype`` is np.uint8, np.uint16 or np.float32 (values in [0, 1]).
+        """
+        l_t = torch.as_tensor(l_full, dtype=torch.float32)
+        if l_t.dim() != 2:
+            raise ValueError(f"expected a 2-D lightness image, got shape {tuple(l_t.shape)}")
+        warnings: list[str] = []
+        ab_small, used = self._predict_with_fallback(l_t, warnings)
+        rgb = self.recombine(l_t, ab_small, out_dtype=out_dtype, strip_rows=strip_rows)
+        return ColourisedImage(rgb=rgb, working_size=used, warnings=warnings)
+
+    @staticmethod
+    def upsample_ab_rows(ab_small: torch.Tensor, H: int, W: int, top: int, bottom: int) -> torch.Tensor:
+        """Bilinear upsampling of ab (1, 2, h, w) to rows [top, bottom) of an (H, W) image.
+
+        Identical to ``F.interpolate(..., size=(H, W), mode='bilinear', align_corners=False)``
+        restricted to those rows, without materialising the full-resolution ab.
+        """
+        h, w = ab_small.shape[-2:]
+        ys = (torch.arange(top, bottom, dtype=torch.float64) + 0.5) * (h / H) - 0.5
+        xs = (torch.arange(W, dtype=torch.float64) + 0.5) * (w / W) - 0.5
+        ys, xs = ys.clamp(0, h - 1), xs.clamp(0, w - 1)
+        y0 = ys.floor().long()
+        x0 = xs.floor().long()
+        y1 = (y0 + 1).clamp(max=h - 1)
+        x1 = (x0 + 1).clamp(max=w - 1)
+        wy = (ys - y0).float()[:, None]
+        wx = (xs - x0).float()[None, :]
+        src = ab_small[0]
+        rows = src[:, y0, :] * (1 - wy) + src[:, y1, :] * wy  # (2, rows, w)
+        return rows[:, :, x0] * (1 - wx) + rows[:, :, x1] * wx  # (2, rows, W)
+
+    def recombine(self, l_full: torch.Tensor, ab_small: torch.Tensor, out_dtype=np.uint8, strip_rows: int = STRIP_ROWS) -> np.ndarray:
+        """Full-resolution L + upsampled ab -> sRGB array (H, W, 3), strip by strip."""
+        H, W = l_full.shape
+        out_dtype = np.dtype(out_dtype)
+        out = np.empty((H, W, 3), dtype=out_dtype)
+        if out_dtype == np.uint8:
+            scale = 255.0
+        elif out_dtype == np.uint16:
+            scale = 65535.0
+        elif out_dtype == np.float32:
+            scale = None
+        else:
+            raise ValueError(f"unsupported output dtype {out_dtype}")
+        for top in range(0, H, strip_rows):
+            bottom = min(H, top + strip_rows)
+            l = l_full[top:bottom][None]
+            ab = self.upsample_ab_rows(ab_small, H, W, top, bottom)
+            ab = colour.gamut_map_ab(l, ab)
+            rgb = colour.lab_to_rgb(torch.cat((l, ab), dim=0), chunk_rows=None)
+            rgb = rgb.permute(1, 2, 0)
+            if scale is None:
+                out[top:bottom] = rgb.numpy()
+            else:
+                out[top:bottom] = torch.round(rgb * scale).numpy().astype(out_dtype)
+        return out
+

@@ -1,0 +1,83 @@
+"""Shared fixtures.
+
+No bundled weights are needed: a small ArchUNet is trained for a few steps on generated images at the
+start of the session (a couple of seconds on the CPU) and exported with a manifest into a temporary
+models folder, which ``ARCHCOLOUR_MODELS`` points at for the whole session.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+TINY_HPARAMS = {"widths": [8, 8, 16, 16, 16]}
+
+
+def synthetic_rgb_batch(n: int, size: int, seed: int) -> torch.Tensor:
+    """Scenes with a blue sky above green or brown ground, with random horizon and brightness."""
+    g = torch.Generator().manual_seed(seed)
+    imgs = torch.empty(n, 3, size, size)
+    rows = torch.linspace(0, 1, size)[:, None].expand(size, size)
+    for i in range(n):
+        horizon = 0.3 + 0.4 * torch.rand(1, generator=g).item()
+        sky = torch.tensor([0.35, 0.55, 0.9]) * (0.7 + 0.3 * torch.rand(1, generator=g).item())
+        ground = torch.tensor([0.3, 0.6, 0.2]) if torch.rand(1, generator=g).item() < 0.5 else torch.tensor([0.6, 0.4, 0.25])
+        mask = (rows < horizon).float()
+        imgs[i] = mask * sky[:, None, None] + (1 - mask) * ground[:, None, None]
+        imgs[i] += 0.03 * torch.randn(3, size, size, generator=g)
+    return imgs.clamp(0, 1)
+
+
+def train_tiny_model(steps: int = 30, seed: int = 0):
+    from archcolour import colour, nets
+
+    torch.manual_seed(seed)
+    model = nets.build("archunet", **{k: tuple(v) for k, v in TINY_HPARAMS.items()})
+    opt = torch.optim.Adam(model.parameters(), lr=3e-3)
+    losses = []
+    for step in range(steps):
+        lab = colour.rgb_to_lab(synthetic_rgb_batch(8, 32, seed * 1000 + step))
+        pred = model(lab[:, :1])
+        loss = torch.nn.functional.l1_loss(pred, lab[:, 1:])
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        losses.append(loss.item())
+    return model.eval(), losses
+
+
+@pytest.fixture(scope="session")
+def tiny_models_dir(tmp_path_factory) -> Path:
+    """A models folder with a manifest and one small trained model named 'tiny' (the default)."""
+    from archcolour import weights
+
+    d = tmp_path_factory.mktemp("models")
+    model, _ = train_tiny_model()
+    sha = weights.save_model(
+        model, d / "tiny.safetensors", name="tiny", architecture="archunet", hparams=TINY_HPARAMS,
+        working_size=64, version="test", data="synthetic sky/ground scenes", recipe="30 Adam steps (test fixture)",
+    )
+    weights.write_manifest(d, [{"name": "tiny", "file": "tiny.safetensors", "sha256": sha, "role": "default",
+                                "description": "test fixture"}], default="tiny")
+    return d
+
+
+@pytest.fixture(autouse=True)
+def _use_tiny_models(tiny_models_dir, monkeypatch):
+    monkeypatch.setenv("ARCHCOLOUR_MODELS", str(tiny_models_dir))
+    yield
+
+
+@pytest.fixture
+def tiny_weights(tiny_models_dir) -> Path:
+    return tiny_models_dir / "tiny.safetensors"
+
+
+@pytest.fixture
+def rng() -> np.random.Generator:
+    return np.random.default_rng(1234)

@@ -1,0 +1,298 @@
+"""The ``archcolour`` command line.
+
+    archcolour colourise INPUT... [-o OUTDIR] [options]   colourise files and folders
+    archcolour models                                      list the bundled models
+    archcolour --version
+
+Each sub-command is a pair of functions: ``_add_<name>(subparsers)`` declares its arguments and sets
+``func`` to ``cmd_<name>(args) -> int`` (the exit status). Add a command by writing such a pair and
+listing the ``_add_`` function in :data:`COMMANDS`.
+
+Exit status: 0 when nothing failed, 1 when at least one image failed, 2 for a usage or set-up error
+(bad option, no model weights, unavailable device), 130 when interrupted.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import sys
+import time
+from pathlib import Path
+from typing import Callable, TextIO
+
+from . import __version__
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+
+
+def _version_text() -> str:
+    try:
+        import torch
+
+        torch_v = torch.__version__
+    except Exception:  # noqa: BLE001
+        torch_v = "not installed"
+    return f"archcolour {__version__} (Python {platform.python_version()}, torch {torch_v})"
+
+
+class _Formatter(argparse.RawDescriptionHelpFormatter):
+    def __init__(self, prog: str) -> None:
+        super().__init__(prog, max_help_position=30, width=min(100, _terminal_width()))
+
+
+def _terminal_width() -> int:
+    try:
+        return os.get_terminal_size(sys.stderr.fileno()).columns
+    except (OSError, ValueError, AttributeError):
+        return 100
+
+
+# --------------------------------------------------------------------------------------------
+# progress
+# --------------------------------------------------------------------------------------------
+class _Progress:
+    """A one-line progress bar on a terminal; plain lines otherwise."""
+
+    def __init__(self, total: int, stream: TextIO, out: TextIO, *, quiet: bool) -> None:
+        self.total, self.stream, self.out, self.quiet = total, stream, out, quiet
+        self.tty = bool(getattr(stream, "isatty", lambda: False)()) and not quiet and os.environ.get("TERM") != "dumb"
+        self.count = 0
+        self.t0 = time.perf_counter()
+        self._drawn = False
+
+    def _clear(self) -> None:
+        if self._drawn:
+            self.stream.write("\r\x1b[2K")
+            self._drawn = False
+
+    def draw(self, current: str = "") -> None:
+        if not self.tty:
+            return
+        width = max(20, _terminal_width() - 1)
+        n, total = self.count, max(1, self.total)
+        elapsed = time.perf_counter() - self.t0
+        eta = f" ETA {_fmt_time(elapsed / n * (total - n))}" if 0 < n < total else ""
+        head = f"{n}/{self.total}{eta} "
+        bar_w = max(10, min(30, width - len(head) - 20))
+        filled = int(bar_w * n / total)
+        bar = "[" + "#" * filled + "-" * (bar_w - filled) + "] "
+        tail = current[: max(0, width - len(bar) - len(head))]
+        self._clear()
+        self.stream.write(bar + head + tail)
+        self.stream.flush()
+        self._drawn = True
+
+    def line(self, text: str, *, error: bool = False, force: bool = False) -> None:
+        if self.quiet and not (error or force):
+            return
+        self._clear()
+        (sys.stderr if error and not self.tty else self.out).write(text + "\n")
+        self.out.flush()
+
+    def step(self) -> None:
+        self.count += 1
+
+    def close(self) -> None:
+        self._clear()
+        self.stream.flush()
+
+
+def _fmt_time(s: float) -> str:
+    s = int(round(s))
+    return f"{s // 3600}:{s % 3600 // 60:02d}:{s % 60:02d}" if s >= 3600 else f"{s // 60}:{s % 60:02d}"
+
+
+# --------------------------------------------------------------------------------------------
+# colourise
+# --------------------------------------------------------------------------------------------
+def _positive_int(text: str) -> int:
+    try:
+        v = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if v <= 0:
+        raise argparse.ArgumentTypeError(f"must be positive: {text!r}")
+    return v
+
+
+def _quality(text: str) -> int:
+    v = _positive_int(text)
+    if not 1 <= v <= 100:
+        raise argparse.ArgumentTypeError("must be between 1 and 100")
+    return v
+
+
+def _add_colourise(sub) -> None:
+    p = sub.add_parser(
+        "colourise", aliases=["colorize", "colourize"], formatter_class=_Formatter,
+        help="colourise images and folders of images",
+        description=(
+            "Colourise black-and-white photographs. Each INPUT is an image file or a folder of images.\n"
+            "Outputs are named <name>_colourised.<ext> in the output folder, mirroring sub-folders;\n"
+            "they keep the source's size and lightness. Sources are never modified, existing outputs\n"
+            "are skipped unless --overwrite is given."),
+        epilog=(
+            "examples:\n"
+            "  archcolour colourise scan.tif\n"
+            "  archcolour colourise archive/ -r -o archive_colour --format tif\n"
+            "  archcolour colourise a.jpg b.png --device cpu --working-size 384 --seed 7\n\n"
+            "exit status: 0 when nothing failed, 1 when an image failed, 2 for a set-up error."),
+    )
+    p.add_argument("inputs", nargs="+", metavar="INPUT", help="image files or folders")
+    p.add_argument("-o", "--output", metavar="OUTDIR", default="colourised",
+                   help="output folder (default: ./colourised)")
+    p.add_argument("-r", "--recursive", action="store_true", help="include images in sub-folders")
+    p.add_argument("-f", "--format", choices=["same", "png", "jpg", "tif", "webp"], default="same",
+                   help="output format (default: same as the input)")
+    p.add_argument("--overwrite", action="store_true", help="replace outputs that already exist")
+    p.add_argument("--working-size", type=_positive_int, metavar="PX",
+                   help="short side, in pixels, at which the network sees the image (default: the model's)")
+    p.add_argument("--device", choices=["auto", "cpu", "cuda", "mps"], default="auto",
+                   help="where the network runs (default: auto = CUDA, then Apple MPS, then CPU)")
+    p.add_argument("--seed", type=int, default=0, help="seed for models that sample noise (default: 0)")
+    p.add_argument("--model", metavar="NAME", help="bundled model to use (see `archcolour models`)")
+    p.add_argument("--weights", metavar="FILE", help="use this .safetensors weights file instead of a bundled model")
+    p.add_argument("--jpeg-quality", type=_quality, default=95, metavar="Q",
+                   help="JPEG/WebP quality, 1-100 (default: 95)")
+    p.add_argument("--bit-depth", choices=["auto", "8", "16"], default="auto",
+                   help="bits per channel of PNG/TIFF outputs (default: auto = 16 for 16-bit sources)")
+    p.add_argument("-q", "--quiet", action="store_true", help="print only failures and the summary")
+    p.set_defaults(func=cmd_colourise)
+
+
+def cmd_colourise(args: argparse.Namespace, *, out: TextIO | None = None, err: TextIO | None = None) -> int:
+    from . import batch
+    from .weights import WeightsError
+
+    out = out or sys.stdout
+    err = err or sys.stderr
+    try:
+        plan = batch.plan_job(args.inputs, Path(args.output), recursive=args.recursive, fmt=args.format)
+    except batch.PlanError as e:
+        err.write(f"archcolour: error: {e}\n")
+        return EXIT_USAGE
+    missing = [p for p in plan.problems if "no such file" in p or "not a file" in p]
+    for p in plan.problems:
+        err.write(f"archcolour: {'error' if p in missing else 'note'}: {p}\n")
+    if not plan.items:
+        out.write(f"Nothing to do. Summary: 0 done, 0 skipped, {len(missing)} failed\n")
+        return EXIT_FAILED if missing else EXIT_OK
+
+    needs_model = any(it.error is None and (args.overwrite or not it.output.exists()) for it in plan.items)
+    colouriser = None
+    if needs_model:
+        from .engine import Colouriser
+
+        try:
+            colouriser = Colouriser(args.weights, model=args.model, device=args.device,
+                                    working_size=args.working_size, seed=args.seed)
+        except WeightsError as e:
+            err.write(f"archcolour: error: {e}\n")
+            return EXIT_USAGE
+        except (RuntimeError, ValueError) as e:
+            err.write(f"archcolour: error: {' '.join(str(e).split())}\n")
+            return EXIT_USAGE
+        if not args.quiet:
+            info = colouriser.info
+            out.write(f"Model {info.name} ({info.architecture}, {info.short_hash}) on {colouriser.device_name}, "
+                      f"working size {colouriser.working_size} px; {len(plan.items)} image(s) -> {args.output}\n")
+            out.flush()
+
+    options = batch.BatchOptions(fmt=args.format, overwrite=args.overwrite, jpeg_quality=args.jpeg_quality,
+                                 bit_depth=args.bit_depth)
+    cancel = batch.CancelToken()
+    progress = _Progress(len(plan.items), err, out, quiet=args.quiet)
+    summary = batch.Summary(failed=len(missing))
+    progress.draw(plan.items[0].source.name)
+    results = batch.run_job(plan, colouriser, options, cancel) if colouriser is not None else _all_skipped(plan, batch)
+    try:
+        for i, r in enumerate(results):
+            progress.step()
+            setattr(summary, r.status, getattr(summary, r.status) + 1)
+            if r.status == "failed":
+                progress.line(f"failed   {r.source}: {r.message}", error=True)
+            elif r.status == "skipped":
+                progress.line(f"skipped  {r.source} ({r.output} exists)")
+            else:
+                progress.line(f"done     {r.source} -> {r.output} ({r.seconds:.1f} s)")
+            for w in r.warnings:
+                progress.line(f"         note: {w}")
+            nxt = plan.items[i + 1].source.name if i + 1 < len(plan.items) else ""
+            progress.draw(nxt)
+    except KeyboardInterrupt:
+        cancel.cancel()
+        results.close()
+        progress.close()
+        out.write(f"Interrupted. Summary: {summary}\n")
+        return EXIT_INTERRUPTED
+    progress.close()
+    out.write(f"Summary: {summary}\n")
+    return EXIT_OK if summary.ok else EXIT_FAILED
+
+
+def _all_skipped(plan, batch):
+    for it in plan.items:
+        if it.error is not None:
+            yield batch.ItemResult(it.source, it.output, "failed", it.error, 0.0)
+        else:
+            yield batch.ItemResult(it.source, it.output, "skipped", "output exists", 0.0)
+
+
+# --------------------------------------------------------------------------------------------
+# models
+# --------------------------------------------------------------------------------------------
+def _add_models(sub) -> None:
+    p = sub.add_parser("models", formatter_class=_Formatter, help="list the bundled models",
+                       description="List the bundled models and where they were found.")
+    p.set_defaults(func=cmd_models)
+
+
+def cmd_models(args: argparse.Namespace) -> int:
+    from .weights import WeightsError, list_bundled, models_dir, read_manifest
+
+    try:
+        d = models_dir()
+        manifest = read_manifest(d)
+        entries = list_bundled(d)
+    except WeightsError as e:
+        sys.stderr.write(f"archcolour: error: {e}\n")
+        return EXIT_USAGE
+    print(f"Models in {d}:")
+    for e in entries:
+        mark = "*" if e.get("name") == manifest.get("default") else " "
+        print(f" {mark} {e.get('name', '?'):<20} {e.get('sha256', '')[:12]}  {e.get('description', '')}")
+    print("(* = default)")
+    return EXIT_OK
+
+
+# --------------------------------------------------------------------------------------------
+COMMANDS: list[Callable] = [_add_colourise, _add_models]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="archcolour", formatter_class=_Formatter,
+        description="Colourise black-and-white photographs of historic sites, keeping each\n"
+                    "photograph's exact size and lightness, and recording how it was made.",
+        epilog="Run `archcolour COMMAND --help` for a command's options.\n"
+               "Quick start: archcolour colourise resources/samples -o colourised",
+    )
+    parser.add_argument("--version", action="version", version=_version_text())
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", title="commands")
+    for add in COMMANDS:
+        add(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help(sys.stderr)
+        return EXIT_USAGE
+    return int(args.func(args) or 0)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,337 @@
+"""Provenance: XMP packet, reading it back from every output format, sidecar, manifest, EXIF/ICC/DPI."""
+from __future__ import annotations
+
+import io
+import json
+import os
+import xml.etree.ElementTree as ET
+from pathlib import Path
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+from PIL import Image, ImageCms, PngImagePlugin
+
+from archcolour import __version__, provenance as P
+
+DST = "http://cv.iptc.org/newscodes/digitalsourcetype/compositeWithTrainedAlgorithmicMedia"
+IPTC_EXT = "http://iptc.org/std/Iptc4xmpExt/2008-02-29/"
+
+SOURCE_XMP = (
+    '<?xpacket begin="\ufeff" id="W5M0MpCehiHzreSzNTczkc9d"?>'
+    '<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
+    '<rdf:Description rdf:about="" xmlns:dc="http://purl.org/dc/elements/1.1/"'
+    ' xmlns:xmpMM="http://ns.adobe.com/xap/1.0/mm/" xmlns:stEvt="http://ns.adobe.com/xap/1.0/sType/ResourceEvent#"'
+    ' xmlns:xmpRights="http://ns.adobe.com/xap/1.0/rights/" xmlns:photoshop="http://ns.adobe.com/photoshop/1.0/"'
+    ' xmlns:Iptc4xmpCore="http://iptc.org/std/Iptc4xmpCore/1.0/xmlns/"'
+    ' xmlns:Iptc4xmpExt="http://iptc.org/std/Iptc4xmpExt/2008-02-29/" xmlns:tiff="http://ns.adobe.com/tiff/1.0/"'
+    ' photoshop:Credit="Musée du Temple" photoshop:Source="Glass negative 12" tiff:Orientation="6"'
+    ' xmpMM:DocumentID="xmp.did:MASTER-1" xmpMM:InstanceID="xmp.iid:MASTER-1a"'
+    ' Iptc4xmpCore:Location="South portico" xmpRights:Marked="True">'
+    '<dc:title><rdf:Alt><rdf:li xml:lang="x-default">Temple of Hephaestus, 1890</rdf:li>'
+    '<rdf:li xml:lang="fr">Temple d\'Héphaïstos, 1890</rdf:li></rdf:Alt></dc:title>'
+    '<dc:creator><rdf:Seq><rdf:li>A. Photographer</rdf:li></rdf:Seq></dc:creator>'
+    '<dc:rights><rdf:Alt><rdf:li xml:lang="x-default">Public domain</rdf:li></rdf:Alt></dc:rights>'
+    '<dc:identifier>INV-1890-042</dc:identifier>'
+    '<dc:subject><rdf:Bag><rdf:li>temple</rdf:li><rdf:li>Athens</rdf:li></rdf:Bag></dc:subject>'
+    '<dc:description><rdf:Alt><rdf:li xml:lang="x-default">West front seen from the agora</rdf:li></rdf:Alt>'
+    '</dc:description>'
+    '<xmpRights:UsageTerms><rdf:Alt><rdf:li xml:lang="x-default">Cite the archive</rdf:li></rdf:Alt>'
+    '</xmpRights:UsageTerms>'
+    '<Iptc4xmpCore:CreatorContactInfo rdf:parseType="Resource"><Iptc4xmpCore:CiAdrCity>Athens'
+    '</Iptc4xmpCore:CiAdrCity></Iptc4xmpCore:CreatorContactInfo>'
+    '<Iptc4xmpExt:DigitalSourceType>http://cv.iptc.org/newscodes/digitalsourcetype/negativeFilm'
+    '</Iptc4xmpExt:DigitalSourceType>'
+    '<xmpMM:History><rdf:Seq><rdf:li rdf:parseType="Resource"><stEvt:action>created</stEvt:action>'
+    '<stEvt:when>2001-02-03T04:05:06Z</stEvt:when></rdf:li></rdf:Seq></xmpMM:History>'
+    '</rdf:Description></rdf:RDF></x:xmpmeta><?xpacket end="w"?>'
+).encode("utf-8")
+
+KEPT_KEYS = {"dc:title", "dc:creator", "dc:rights", "dc:identifier", "dc:subject", "xmpRights:UsageTerms",
+             "xmpRights:Marked", "photoshop:Credit", "photoshop:Source", "Iptc4xmpCore:Location",
+             "Iptc4xmpCore:CreatorContactInfo"}
+
+
+def fake_colouriser(seed: int = 7):
+    info = SimpleNamespace(name="tiny", version="test", sha256="ab" * 32, architecture="archunet", working_size=64)
+    return SimpleNamespace(info=info, working_size=64, seed=seed, device="cpu", device_name="CPU")
+
+
+def make_prov(tmp_path: Path, **kw) -> P.Provenance:
+    src = tmp_path / "temple.tif"
+    if not src.exists():
+        src.write_bytes(b"pretend source bytes")
+    args = dict(source_path=src, source_format="TIFF", output_path=tmp_path / "temple_colourised.png")
+    args.update(kw)
+    return P.build_provenance(colouriser=fake_colouriser(), **args)
+
+
+def assert_same_provenance(read: dict, prov: P.Provenance) -> None:
+    """Every field of ``prov`` is read back (output size/hash only exist in the sidecar)."""
+    want = prov.to_dict()
+    for key in ("schema", "digital_source_type", "description", "created", "document_id", "instance_id",
+                "tool", "ai_system", "model", "engine", "source", "kept", "warnings", "notes"):
+        got = read[key]
+        if key == "tool":
+            got = {k: v for k, v in got.items() if k in want["tool"]}
+        assert got == want[key], key
+    for k in ("format", "mime_type", "colour_space"):
+        assert read["output"][k] == want["output"][k], k
+
+
+# ------------------------------------------------------------------------------------------------
+# building and serialising
+# ------------------------------------------------------------------------------------------------
+def test_build_provenance_fields(tmp_path):
+    prov = make_prov(tmp_path, warnings=["retried at working size 45"])
+    src = tmp_path / "temple.tif"
+    assert prov.digital_source_type == DST
+    assert (prov.tool_name, prov.tool_version) == ("archcolour", __version__)
+    assert (prov.model_name, prov.model_version, prov.model_sha256) == ("tiny", "test", "ab" * 32)
+    assert (prov.working_size, prov.seed, prov.device, prov.device_name) == (64, 7, "cpu", "CPU")
+    assert prov.source_name == "temple.tif" and prov.source_size == src.stat().st_size
+    assert prov.source_sha256 == P.sha256_file(src)
+    assert prov.source_document_id == f"urn:sha256:{prov.source_sha256}"  # no source XMP: content-derived id
+    assert prov.created.endswith("Z") and "T" in prov.created
+    assert prov.document_id.startswith("xmp.did:") and prov.instance_id.startswith("xmp.iid:")
+    assert prov.output_format == "PNG" and prov.output_mime == "image/png"
+    assert prov.description.startswith(f"Colourised by archcolour {__version__} with model tiny")
+    assert "from temple.tif" in prov.description
+    assert "the colours are a machine estimate, not a historical record" in prov.description
+    assert prov.warnings == ["retried at working size 45"]
+
+
+def test_xmp_packet_is_valid_xml_with_the_right_namespaces(tmp_path):
+    prov = make_prov(tmp_path)
+    pkt = P.to_xmp(prov)
+    assert pkt.startswith(b'<?xpacket begin="\xef\xbb\xbf" id="W5M0MpCehiHzreSzNTczkc9d"?>')
+    assert pkt.rstrip().endswith(b'<?xpacket end="w"?>')
+    body = pkt[pkt.index(b"<x:xmpmeta"):pkt.index(b"</x:xmpmeta>") + len(b"</x:xmpmeta>")]
+    root = ET.fromstring(body)
+    assert root.tag == "{adobe:ns:meta/}xmpmeta"
+    desc = root.find("{http://www.w3.org/1999/02/22-rdf-syntax-ns#}RDF/"
+                     "{http://www.w3.org/1999/02/22-rdf-syntax-ns#}Description")
+    assert desc.find(f"{{{IPTC_EXT}}}DigitalSourceType").text == DST
+    assert desc.find(f"{{{IPTC_EXT}}}AISystemUsed").text == "archcolour colouriser model tiny (archunet)"
+    assert "ababababab" in desc.find(f"{{{IPTC_EXT}}}AISystemVersionUsed").text
+    assert desc.find("{http://ns.adobe.com/xap/1.0/}CreatorTool").text == f"archcolour {__version__}"
+    derived = desc.find("{http://ns.adobe.com/xap/1.0/mm/}DerivedFrom")
+    assert derived.find("{http://ns.adobe.com/xap/1.0/sType/ResourceRef#}filePath").text == "temple.tif"
+    # a whole-packet parse works too (processing instructions around the root are legal XML)
+    ET.fromstring(pkt.decode("utf-8").lstrip())
+
+
+def test_xmp_round_trip_of_every_field(tmp_path):
+    prov = make_prov(tmp_path, warnings=["w1", "w2"], notes=["multi-page TIFF: first page of 3 used"])
+    read = P.provenance_from_xmp(P.parse_xmp(P.to_xmp(prov)))
+    assert_same_provenance(read, prov)
+    assert read["history"][-1]["stEvt:action"] == "derived"
+    assert read["history"][-1]["stEvt:softwareAgent"] == f"archcolour {__version__}"
+
+
+def test_source_xmp_descriptive_fields_are_kept(tmp_path):
+    prov = make_prov(tmp_path, source_xmp=SOURCE_XMP)
+    assert set(prov.kept) == KEPT_KEYS
+    props = P.parse_xmp(P.to_xmp(prov, SOURCE_XMP))
+    assert props["dc:title"] == {"x-default": "Temple of Hephaestus, 1890", "fr": "Temple d'Héphaïstos, 1890"}
+    assert props["dc:creator"] == ["A. Photographer"]
+    assert props["dc:rights"] == {"x-default": "Public domain"}
+    assert props["dc:identifier"] == "INV-1890-042"
+    assert props["dc:subject"] == ["temple", "Athens"]
+    assert props["photoshop:Credit"] == "Musée du Temple"
+    assert props["Iptc4xmpCore:CreatorContactInfo"] == {"Iptc4xmpCore:CiAdrCity": "Athens"}
+    assert props["xmpRights:UsageTerms"] == {"x-default": "Cite the archive"}
+    # ours replace the source's description of *its* rendition; the caption is carried along
+    assert props["Iptc4xmpExt:DigitalSourceType"] == DST
+    assert props["dc:description"]["x-default"].endswith("Original description: West front seen from the agora")
+    assert "{http://ns.adobe.com/tiff/1.0/}Orientation" not in props  # pixels are upright now
+    assert props["xmpMM:DerivedFrom"] == {"stRef:documentID": "xmp.did:MASTER-1",
+                                          "stRef:instanceID": "xmp.iid:MASTER-1a", "stRef:filePath": "temple.tif"}
+    assert props["xmpMM:DocumentID"] != "xmp.did:MASTER-1"
+    assert [h["stEvt:action"] for h in props["xmpMM:History"]] == ["created", "derived"]
+    # the same fields come back when the packet is rebuilt from the provenance alone (sidecar path)
+    props2 = P.parse_xmp(P.to_xmp(prov))
+    assert {k: props2[k] for k in KEPT_KEYS} == {k: props[k] for k in KEPT_KEYS}
+
+
+def test_iptc_iim_fields_fill_what_xmp_lacks(tmp_path):
+    def ds(n, text):
+        b = text.encode("utf-8")
+        return bytes([0x1C, 2, n]) + len(b).to_bytes(2, "big") + b
+
+    iim = bytes([0x1C, 1, 90, 0, 3]) + b"\x1b%G" + ds(5, "Agora, 1901") + ds(80, "É. Durand") + ds(116, "© Archive") \
+        + ds(25, "stoa") + ds(25, "ruins") + ds(110, "Archive X") + ds(120, "A caption") + ds(55, "19010203")
+    block = b"8BIM\x04\x04\x00\x00" + len(iim).to_bytes(4, "big") + iim + (b"\x00" if len(iim) % 2 else b"")
+    for form in (iim, b"Photoshop 3.0\x00" + block, {(2, 5): b"Agora, 1901", (2, 80): [b"\xc9. Durand"]}):
+        props = P.iim_to_xmp_props(form)
+        assert props["dc:title"] == {"x-default": "Agora, 1901"}
+        assert props["dc:creator"] == ["É. Durand"]
+    prov = make_prov(tmp_path, source_iptc=iim)
+    assert prov.kept["dc:rights"] == {"x-default": "© Archive"}
+    assert prov.kept["dc:subject"] == ["stoa", "ruins"]
+    assert prov.kept["photoshop:DateCreated"] == "1901-02-03"
+    assert prov.source_description == "A caption"
+    props = P.parse_xmp(P.to_xmp(prov))
+    assert props["photoshop:Credit"] == "Archive X" and props["dc:creator"] == ["É. Durand"]
+    # XMP wins over IIM (MWG guidance)
+    prov2 = make_prov(tmp_path, source_xmp=SOURCE_XMP, source_iptc=iim)
+    assert prov2.kept["dc:title"]["x-default"] == "Temple of Hephaestus, 1890"
+
+
+def test_xmp_fits_a_size_limit_by_dropping_extras(tmp_path):
+    big = SOURCE_XMP.replace(b"<dc:identifier>INV-1890-042</dc:identifier>",
+                             b"<dc:identifier>" + b"x" * 70000 + b"</dc:identifier>")
+    prov = make_prov(tmp_path, source_xmp=big)
+    pkt = P.to_xmp(prov, big, max_size=P.JPEG_XMP_LIMIT)
+    assert len(pkt) <= P.JPEG_XMP_LIMIT
+    read = P.provenance_from_xmp(P.parse_xmp(pkt))
+    assert read["digital_source_type"] == DST and read["model"]["sha256"] == "ab" * 32
+    assert len(P.to_xmp(prov, SOURCE_XMP, max_size=P.JPEG_XMP_LIMIT)) > 2048  # small ones keep padding
+
+
+@pytest.mark.parametrize("bad", [b"", b"not xml at all", b"<x:xmpmeta xmlns:x='adobe:ns:meta/'><rdf:RDF",
+                                 b'<!DOCTYPE x [<!ENTITY a "aaaa">]><x:xmpmeta xmlns:x="adobe:ns:meta/">'
+                                 b'<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"/></x:xmpmeta>'])
+def test_bad_packets_raise_a_clear_error(bad):
+    with pytest.raises(P.ProvenanceError):
+        P.parse_xmp(bad)
+
+
+def test_foreign_xmp_is_not_taken_for_provenance():
+    props = P.parse_xmp(SOURCE_XMP.replace(b"Iptc4xmpExt:DigitalSourceType", b"Iptc4xmpExt:Other"))
+    assert P.provenance_from_xmp(props) is None
+
+
+# ------------------------------------------------------------------------------------------------
+# EXIF, ICC, DPI
+# ------------------------------------------------------------------------------------------------
+def _source_exif() -> bytes:
+    e = Image.Exif()
+    e[0x0112] = 6  # rotated
+    e[0x010F] = "Kodak"
+    e[0x0100] = 999  # stale structural tag
+    e[0x013B] = "Jos\xc3\xa9".encode("latin-1")  # artist, UTF-8 bytes (Pillow decodes them as latin-1)
+    sub = e.get_ifd(0x8769)
+    sub[0x9003] = "1890:05:06 10:00:00"
+    sub[0xA002], sub[0xA003] = 10, 20
+    return e.tobytes()
+
+
+def test_exif_for_output_resets_orientation_and_keeps_the_rest():
+    out = P.exif_for_output(_source_exif(), width=40, height=30, software="archcolour 9", description="ascii text")
+    e = Image.Exif()
+    e.load(out)
+    assert e[0x0112] == 1
+    assert e[0x010F] == "Kodak" and e[0x0131] == "archcolour 9" and e[0x010E] == "ascii text"
+    assert 0x0100 not in e
+    assert b"Jos\xc3\xa9\x00" in out  # the bytes are kept, not replaced by '?'
+    sub = e.get_ifd(0x8769)
+    assert sub[0x9003] == "1890:05:06 10:00:00" and (sub[0xA002], sub[0xA003]) == (40, 30) and sub[0xA001] == 1
+    assert P.exif_for_output(None) is None
+    assert P.exif_for_output(b"garbage that is not exif") is None
+
+
+def _grey_profile() -> bytes:
+    b = bytearray(P.srgb_profile())
+    b[16:20] = b"GRAY"
+    return bytes(b)
+
+
+def test_icc_policy():
+    srgb = P.srgb_profile()
+    assert srgb[36:40] == b"acsp" and srgb[16:20] == b"RGB "
+    icc, note = P.icc_for_output(None)
+    assert icc == srgb and "tagged sRGB" in note
+    icc, note = P.icc_for_output(_grey_profile())
+    assert icc == srgb and "replaced by sRGB" in note
+    own = P.srgb_profile() + b""  # an sRGB RGB profile is kept byte for byte
+    assert P.icc_for_output(own) == (own, "kept the source's sRGB profile")
+
+
+# ------------------------------------------------------------------------------------------------
+# reading the packet back from files written by other tools (Pillow, tifffile)
+# ------------------------------------------------------------------------------------------------
+def _write_with_pillow_or_tifffile(path: Path, fmt: str, xmp: bytes) -> None:
+    if fmt == "TIFF":
+        import tifffile
+
+        tifffile.imwrite(path, np.zeros((8, 8, 3), np.uint16), photometric="rgb",
+                         extratags=[(700, "B", len(xmp), xmp, True)])
+        return
+    im = Image.new("RGB", (8, 8))
+    if fmt == "PNG":
+        info = PngImagePlugin.PngInfo()
+        info.add_itxt("XML:com.adobe.xmp", xmp.decode("utf-8"), zip=True)  # compressed iTXt too
+        im.save(path, "PNG", pnginfo=info)
+    else:
+        im.save(path, fmt, xmp=xmp)
+
+
+@pytest.mark.parametrize("fmt,ext", [("JPEG", ".jpg"), ("PNG", ".png"), ("TIFF", ".tif"), ("WEBP", ".webp")])
+def test_read_embedded_xmp_from_files_of_other_writers(tmp_path, fmt, ext):
+    prov = make_prov(tmp_path, output_path=tmp_path / f"o{ext}")
+    pkt = P.to_xmp(prov)
+    out = tmp_path / f"o{ext}"
+    _write_with_pillow_or_tifffile(out, fmt, pkt)
+    xmp, where = P.read_embedded_xmp(out)
+    assert where == P.XMP_CONTAINERS[fmt]
+    read = P.read_provenance(out)
+    assert read["found_in"] == [P.XMP_CONTAINERS[fmt]] and read["sidecar"] is None
+    assert_same_provenance(read, prov)
+
+
+# ------------------------------------------------------------------------------------------------
+# sidecar and manifest
+# ------------------------------------------------------------------------------------------------
+def test_sidecar_round_trip_and_fallback(tmp_path):
+    out = tmp_path / "temple_colourised.png"
+    Image.new("RGB", (4, 4)).save(out)  # no XMP inside
+    assert P.read_provenance(out) is None
+    text = P.format_provenance(out, None)
+    assert "no archcolour provenance" in text and "temple_colourised.png.json" in text
+    prov = make_prov(tmp_path, source_xmp=SOURCE_XMP)
+    side = P.write_sidecar(out, prov)
+    assert side == tmp_path / "temple_colourised.png.json"
+    assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
+    d = json.loads(side.read_text(encoding="utf-8"))
+    assert d["output"]["sha256"] == P.sha256_file(out) and d["output"]["size"] == out.stat().st_size
+    assert P.Provenance.from_dict(d).to_dict() == prov.to_dict() | {"output": prov.to_dict()["output"]}
+    read = P.read_provenance(out)
+    assert read["found_in"] == ["sidecar temple_colourised.png.json"]
+    assert read["output_sha256_matches"] is True
+    assert_same_provenance(read, prov)
+    out.write_bytes(out.read_bytes() + b"tampered")
+    assert P.read_provenance(out)["output_sha256_matches"] is False
+    assert "differs" in P.format_provenance(out, P.read_provenance(out))
+
+
+def test_stale_temp_cleanup_only_touches_temp_names(tmp_path):
+    keep = [tmp_path / "photo.tmp", tmp_path / ".hidden", tmp_path / ".a.png.nothex12.tmp"]
+    stale = [tmp_path / ".a.png.0123abcd.tmp", tmp_path / "sub" / ".b.jpg.json.deadbeef.tmp"]
+    for p in keep + stale:
+        p.parent.mkdir(exist_ok=True)
+        p.write_bytes(b"x")
+    removed = P.cleanup_stale_temps(tmp_path)
+    assert sorted(removed) == sorted(stale)
+    assert all(p.exists() for p in keep)
+
+
+def test_manifest_appends_and_survives_a_torn_line(tmp_path):
+    path = tmp_path / P.MANIFEST_NAME
+    with P.ManifestWriter(path, {"model": "tiny"}) as m:
+        m.append(source="a.tif", output="a_colourised.tif", status="done", source_sha256="1" * 64,
+                 output_sha256="2" * 64, model="tiny", seconds=0.1234)
+        m.append(source="b.tif", output="b_colourised.tif", status="failed", message="truncated file")
+    with open(path, "ab") as f:  # a kill in the middle of a line
+        f.write(b'{"type":"item","source":"c.ti')
+    with P.ManifestWriter(path) as m2:
+        m2.append(source="c.tif", output="c_colourised.tif", status="done")
+    recs = P.read_manifest(path)
+    assert [r["type"] for r in recs] == ["run", "item", "item", "run", "item"]
+    items = list(P.iter_items(recs))
+    assert [(r["source"], r["status"]) for r in items] == [("a.tif", "done"), ("b.tif", "failed"), ("c.tif", "done")]
+    assert items[0]["output_sha256"] == "2" * 64 and items[0]["seconds"] == 0.123
+    assert items[1]["message"] == "truncated file"
+    assert recs[0]["model"] == "tiny" and recs[0]["version"] == __version__
+    assert items[2]["run"] == recs[3]["run"] != recs[0]["run"]
+    assert all(line.startswith(b"{") for line in path.read_bytes().splitlines() if line)

@@ -150,7 +150,7 @@ def _grey_int_to_l(arr: np.ndarray, levels: int) -> np.ndarray:
 def _grey_float_to_l(arr: np.ndarray) -> np.ndarray:
     out = np.empty(arr.shape, dtype=np.float32)
     for top in range(0, arr.shape[0], _ROWS):
-        g = torch.from_numpy(np.clip(arr[top:top + _ROWS].astype(np.float32), 0.0, 1.0))
+        g = torch.from_numpy(np.clip(np.array(arr[top:top + _ROWS], dtype=np.float32), 0.0, 1.0))
         out[top:top + _ROWS] = colour.grey_to_l(g).numpy()
     return out
 
@@ -159,7 +159,7 @@ def _rgb_to_l(rgb: np.ndarray, scale: float) -> np.ndarray:
     """(H, W, 3) integer or float RGB (0..scale) -> L, in row chunks."""
     out = np.empty(rgb.shape[:2], dtype=np.float32)
     for top in range(0, rgb.shape[0], _ROWS):
-        t = torch.from_numpy(np.ascontiguousarray(rgb[top:top + _ROWS])).permute(2, 0, 1).float()
+        t = torch.from_numpy(np.array(rgb[top:top + _ROWS], dtype=np.float32)).permute(2, 0, 1)
         if scale != 1.0:
             t = t / scale
         out[top:top + _ROWS] = colour.rgb_to_l(t.clamp_(0.0, 1.0), chunk_rows=None)[0].numpy()

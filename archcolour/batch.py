@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Iterable, Iterator, Literal
 
 import numpy as np
 
-from . import imageio
+from . import imageio, provenance
 
 if TYPE_CHECKING:  # pragma: no cover
     from .engine import ColourisedImage, Colouriser
@@ -241,18 +241,20 @@ class _Provenance:
     xmp: bytes | None = None
     description: str | None = None
     sidecar: dict | None = None  # JSON-able record written beside the output when options.sidecar
+    exif: bytes | None = None  # the source's EXIF made right for the output (orientation 1, ...)
+    icc: bytes | None = None  # the output's ICC profile (sRGB; see provenance.icc_for_output)
+    record: "provenance.Provenance | None" = None
+    output_sha256: str | None = None  # set once the output is on disk
 
 
 def _provenance_for(item: JobItem, loaded: imageio.LoadedImage, colouriser: "Colouriser",
                     result: "ColourisedImage") -> _Provenance:
-    """Provenance for one output: the hook where :mod:`archcolour.provenance` plugs in.
-
-    Until that module provides the XMP packet and sidecar, only a plain description is embedded.
-    """
-    info = colouriser.info
-    desc = (f"Colourised by archcolour from {loaded.path.name} (model {info.name}, {info.short_hash}); "
-            "lightness from the source photograph, colours predicted by a trained model")
-    return _Provenance(xmp=None, description=desc, sidecar=None)
+    """Provenance for one output (XMP packet, EXIF, ICC, description, sidecar record)."""
+    fmt = imageio.format_for_extension(item.output.suffix)
+    md = provenance.output_metadata(loaded, colouriser, item.output, fmt, working_size=result.working_size,
+                                    warnings=result.warnings, width=loaded.width, height=loaded.height)
+    return _Provenance(xmp=md.xmp, description=md.description, sidecar=md.provenance.to_dict(), exif=md.exif,
+                       icc=md.icc, record=md.provenance)
 
 
 _SRGB_ICC: bytes | None = None
@@ -317,9 +319,15 @@ def _save(item: JobItem, loaded: imageio.LoadedImage, rgb: np.ndarray, prov: _Pr
           options: BatchOptions) -> None:
     fmt = imageio.format_for_extension(item.output.suffix)
     imageio.save_image(
-        item.output, rgb, fmt, xmp=prov.xmp, exif=loaded.meta.exif, icc=output_icc(loaded.meta.icc),
+        item.output, rgb, fmt, xmp=prov.xmp,
+        exif=prov.exif if prov.record is not None else loaded.meta.exif,
+        icc=prov.icc if prov.icc is not None else output_icc(loaded.meta.icc),
         dpi=loaded.meta.dpi, description=prov.description, jpeg_quality=options.jpeg_quality,
     )
+    if prov.record is not None and (options.sidecar or options.manifest):
+        prov.output_sha256 = provenance.sha256_file(item.output)
+        if options.sidecar:
+            provenance.write_sidecar(item.output, prov.record, output_sha256=prov.output_sha256)
 
 
 def run_job(plan: JobPlan, colouriser: "Colouriser", options: BatchOptions | None = None,
@@ -327,8 +335,83 @@ def run_job(plan: JobPlan, colouriser: "Colouriser", options: BatchOptions | Non
     """Colourise every item of ``plan``; yields one :class:`ItemResult` per item, in order.
 
     Stops (without yielding further results) as soon as ``cancel`` is set, checked between images.
+    First removes temporary files a killed earlier run left for this plan's outputs. With
+    ``options.manifest`` each result is appended (fsynced) to ``manifest.jsonl`` in the output folder
+    before it is yielded; with ``options.sidecar`` a skipped output whose sidecar is missing (a kill
+    between the two writes) gets it rebuilt from its embedded XMP.
     """
     options = options or BatchOptions()
+    provs: dict[Path, _Provenance] = {}
+    _remove_stale_temps(plan)
+    manifests: dict[Path, provenance.ManifestWriter] = {}
+    info = getattr(colouriser, "info", None)
+
+    def manifest_for(item_output: Path) -> provenance.ManifestWriter:
+        folder = plan.output_dir if plan.output_dir is not None else item_output.parent
+        if folder not in manifests:
+            run_info = {"output_dir": str(folder), "items": len(plan.items), "overwrite": options.overwrite,
+                        "format": options.fmt, "sidecar": options.sidecar}
+            if info is not None:
+                run_info.update(model=info.name, model_version=info.version, model_sha256=info.sha256,
+                                working_size=getattr(colouriser, "working_size", None),
+                                seed=getattr(colouriser, "seed", None), device=str(getattr(colouriser, "device", "")))
+            manifests[folder] = provenance.ManifestWriter(folder / provenance.MANIFEST_NAME, run_info)
+        return manifests[folder]
+
+    inner = _run_items(plan, colouriser, options, cancel, provs)
+    try:
+        for res in inner:
+            prov = provs.pop(res.output, None)
+            if res.status == "skipped" and options.sidecar and res.output.is_file():
+                try:
+                    provenance.repair_sidecar(res.output)
+                except OSError as e:
+                    res.warnings.append(f"could not rebuild the sidecar: {e}")
+            if options.manifest:
+                _record(manifest_for(res.output), res, prov, info)
+            yield res
+    finally:
+        inner.close()  # finishes a write in flight when the caller stops early
+        for m in manifests.values():
+            m.close()
+
+
+def _remove_stale_temps(plan: JobPlan) -> None:
+    """Delete ``.<output name>[.json].<8 hex>.tmp`` files left by a killed run, for this plan's outputs."""
+    names: dict[Path, set[str]] = {}
+    for it in plan.items:
+        names.setdefault(it.output.parent, set()).update({it.output.name, it.output.name + ".json"})
+    for folder, wanted in names.items():
+        if not folder.is_dir():
+            continue
+        for p in folder.glob(".*.tmp"):
+            if provenance.TEMP_RE.match(p.name) and p.name[1:-13] in wanted:
+                try:
+                    p.unlink()
+                except OSError:
+                    pass
+
+
+def _record(manifest: "provenance.ManifestWriter", res: ItemResult, prov: _Provenance | None, info) -> None:
+    src_sha = out_sha = None
+    if prov is not None and prov.record is not None:
+        src_sha, out_sha = prov.record.source_sha256, prov.output_sha256
+    elif res.status == "skipped" and res.output.is_file():
+        try:  # what the existing output says it was made from, and what it is now
+            made = provenance.read_provenance(res.output)
+            src_sha = ((made or {}).get("source") or {}).get("sha256")
+            out_sha = provenance.sha256_file(res.output)
+        except Exception:  # noqa: BLE001 - auditing a skipped file never fails the batch
+            pass
+    manifest.append(source=res.source, output=res.output, status=res.status, message=res.message,
+                    source_sha256=src_sha, output_sha256=out_sha,
+                    model=getattr(info, "name", None) if res.status == "done" else None,
+                    model_sha256=getattr(info, "sha256", None) if res.status == "done" else None,
+                    seconds=res.seconds, warnings=list(res.warnings))
+
+
+def _run_items(plan: JobPlan, colouriser: "Colouriser", options: BatchOptions, cancel: CancelToken | None,
+               provs: dict[Path, _Provenance]) -> Iterator[ItemResult]:
     items = plan.items
     pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="archcolour-io") if options.overlap else None
     started: dict[int, float] = {}
@@ -386,6 +469,7 @@ def run_job(plan: JobPlan, colouriser: "Colouriser", options: BatchOptions | Non
                 fmt = imageio.format_for_extension(item.output.suffix)
                 out = colouriser.colourise(loaded.l, out_dtype=_out_dtype(loaded, fmt, options.bit_depth))
                 prov = _provenance_for(item, loaded, colouriser, out)
+                provs[item.output] = prov
                 warnings = list(loaded.notes) + list(out.warnings)
                 msg = (f"{loaded.width}x{loaded.height} {loaded.format} {loaded.bit_depth}-bit -> "
                        f"{item.output.suffix.lstrip('.').upper()} {8 * out.rgb.dtype.itemsize}-bit, "

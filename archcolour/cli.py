@@ -2,6 +2,7 @@
 
     archcolour colourise INPUT... [-o OUTDIR] [options]   colourise files and folders
     archcolour models                                      list the bundled models
+    archcolour inspect FILE...                             show an output's provenance
     archcolour --version
 
 Each sub-command is a pair of functions: ``_add_<name>(subparsers)`` declares its arguments and sets
@@ -157,6 +158,10 @@ def _add_colourise(sub) -> None:
                    help="JPEG/WebP quality, 1-100 (default: 95)")
     p.add_argument("--bit-depth", choices=["auto", "8", "16"], default="auto",
                    help="bits per channel of PNG/TIFF outputs (default: auto = 16 for 16-bit sources)")
+    p.add_argument("--no-sidecar", dest="sidecar", action="store_false",
+                   help="do not write the provenance sidecar <output>.json (the XMP inside is always written)")
+    p.add_argument("--no-manifest", dest="manifest", action="store_false",
+                   help="do not append to the batch manifest (manifest.jsonl in the output folder)")
     p.add_argument("-q", "--quiet", action="store_true", help="print only failures and the summary")
     p.set_defaults(func=cmd_colourise)
 
@@ -200,7 +205,7 @@ def cmd_colourise(args: argparse.Namespace, *, out: TextIO | None = None, err: T
             out.flush()
 
     options = batch.BatchOptions(fmt=args.format, overwrite=args.overwrite, jpeg_quality=args.jpeg_quality,
-                                 bit_depth=args.bit_depth)
+                                 bit_depth=args.bit_depth, sidecar=args.sidecar, manifest=args.manifest)
     cancel = batch.CancelToken()
     progress = _Progress(len(plan.items), err, out, quiet=args.quiet)
     summary = batch.Summary(failed=len(missing))
@@ -267,7 +272,58 @@ def cmd_models(args: argparse.Namespace) -> int:
 
 
 # --------------------------------------------------------------------------------------------
-COMMANDS: list[Callable] = [_add_colourise, _add_models]
+# inspect
+# --------------------------------------------------------------------------------------------
+def _add_inspect(sub) -> None:
+    p = sub.add_parser(
+        "inspect", formatter_class=_Formatter, help="show how an image was colourised (its provenance)",
+        description="Print the provenance of colourised images: what model made their colours, from which\n"
+                    "source, when and how. Read from the XMP packet inside the file, else from its sidecar\n"
+                    "<file>.json. Says plainly when a file has none.\n\n"
+                    "Exit status: 0 when every file has provenance, 1 when one has none, 2 when one\n"
+                    "cannot be read.",
+    )
+    p.add_argument("files", nargs="+", metavar="FILE", help="images to inspect")
+    p.add_argument("--json", action="store_true", help="print the provenance as JSON")
+    p.set_defaults(func=cmd_inspect)
+
+
+def cmd_inspect(args: argparse.Namespace, *, out: TextIO | None = None, err: TextIO | None = None) -> int:
+    import json
+
+    from . import provenance
+
+    out = out or sys.stdout
+    err = err or sys.stderr
+    status = EXIT_OK
+    found: dict[str, object] = {}
+    for i, f in enumerate(args.files):
+        try:
+            prov = provenance.read_provenance(f)
+        except FileNotFoundError:
+            err.write(f"archcolour: error: {f}: no such file\n")
+            status = EXIT_USAGE
+            continue
+        except (OSError, provenance.ProvenanceError) as e:
+            err.write(f"archcolour: error: {f}: {' '.join(str(e).split())}\n")
+            status = EXIT_USAGE
+            continue
+        if prov is None and status == EXIT_OK:
+            status = EXIT_FAILED
+        if args.json:
+            found[str(f)] = prov
+        else:
+            if i:
+                out.write("\n")
+            out.write(provenance.format_provenance(f, prov) + "\n")
+    if args.json:
+        out.write(json.dumps(found if len(args.files) > 1 else next(iter(found.values()), None),
+                             indent=2, ensure_ascii=False) + "\n")
+    return status
+
+
+# --------------------------------------------------------------------------------------------
+COMMANDS: list[Callable] = [_add_colourise, _add_models, _add_inspect]
 
 
 def build_parser() -> argparse.ArgumentParser:

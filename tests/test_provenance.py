@@ -335,3 +335,197 @@ def test_manifest_appends_and_survives_a_torn_line(tmp_path):
     assert recs[0]["model"] == "tiny" and recs[0]["version"] == __version__
     assert items[2]["run"] == recs[3]["run"] != recs[0]["run"]
     assert all(line.startswith(b"{") for line in path.read_bytes().splitlines() if line)
+
+
+# ------------------------------------------------------------------------------------------------
+# end to end: imageio.save_image through the batch runner, every output format, and `inspect`
+# ------------------------------------------------------------------------------------------------
+def _grey(h: int, w: int, dtype=np.uint8) -> np.ndarray:
+    y, x = np.mgrid[0:h, 0:w]
+    top = 65535 if dtype == np.uint16 else 255
+    return ((x * 3 + y * 5) % 97 / 96 * top).astype(dtype)
+
+
+def _exif_rotated() -> bytes:
+    e = Image.Exif()
+    e[0x0112] = 6
+    e[0x010F] = "Plate camera"
+    return e.tobytes()
+
+
+def make_sources(folder: Path) -> dict[str, Path]:
+    """One small greyscale source per kind, several carrying EXIF / ICC / DPI / XMP."""
+    import tifffile
+
+    folder.mkdir()
+    grey_icc = _grey_profile()
+    s = {}
+    s["jpeg"] = folder / "agora.jpg"
+    Image.fromarray(_grey(24, 32)).save(s["jpeg"], "JPEG", quality=90, exif=_exif_rotated(), dpi=(300, 300),
+                                        xmp=SOURCE_XMP)
+    s["png8"] = folder / "stoa.png"
+    info = PngImagePlugin.PngInfo()
+    info.add_itxt("XML:com.adobe.xmp", SOURCE_XMP.decode("utf-8"), zip=False)
+    Image.fromarray(_grey(20, 28)).save(s["png8"], "PNG", pnginfo=info, dpi=(600, 600), icc_profile=grey_icc)
+    s["png16"] = folder / "theatre.png"
+    Image.fromarray(_grey(22, 26, np.uint16)).save(s["png16"], "PNG")
+    s["tiff8"] = folder / "temple.tif"
+    tifffile.imwrite(s["tiff8"], _grey(26, 30), photometric="minisblack", resolution=(400, 400),
+                     resolutionunit="INCH", extratags=[(700, "B", len(SOURCE_XMP), SOURCE_XMP, True)])
+    s["tiff16"] = folder / "odeon.tif"
+    tifffile.imwrite(s["tiff16"], _grey(24, 24, np.uint16), photometric="minisblack")
+    s["webp"] = folder / "gate.webp"
+    Image.fromarray(_grey(20, 30)).convert("RGB").save(s["webp"], "WEBP", quality=90, xmp=SOURCE_XMP)
+    return s
+
+
+@pytest.fixture(scope="module")
+def batch_run(tmp_path_factory, tiny_models_dir):
+    """Colourise one source of each kind through batch.run_job (real model, real imageio)."""
+    from archcolour import batch
+    from archcolour.engine import Colouriser
+
+    root = tmp_path_factory.mktemp("prov_e2e")
+    sources = make_sources(root / "in")
+    digests = {k: P.sha256_file(p) for k, p in sources.items()}
+    col = Colouriser(tiny_models_dir / "tiny.safetensors", device="cpu", seed=5)
+    plan = batch.plan_job(list(sources.values()), root / "out")
+    results = list(batch.run_job(plan, col, batch.BatchOptions()))
+    outputs = {k: next(r.output for r in results if r.source == p) for k, p in sources.items()}
+    return SimpleNamespace(root=root, sources=sources, digests=digests, col=col, plan=plan, results=results,
+                           outputs=outputs)
+
+
+FORMAT_OF = {"jpeg": "JPEG", "png8": "PNG", "png16": "PNG", "tiff8": "TIFF", "tiff16": "TIFF", "webp": "WEBP"}
+
+
+@pytest.mark.parametrize("kind", list(FORMAT_OF))
+def test_every_field_round_trips_from_every_format(batch_run, kind):
+    r = batch_run
+    assert all(x.status == "done" for x in r.results), [(x.source.name, x.message) for x in r.results]
+    out, src = r.outputs[kind], r.sources[kind]
+    fmt = FORMAT_OF[kind]
+    with Image.open(out) as im:
+        assert im.format == fmt
+        im.load()  # a complete, decodable image
+        icc = im.info.get("icc_profile")
+        dpi = im.info.get("dpi")
+        exif = im.getexif()
+    side = json.loads(P.sidecar_path(out).read_text(encoding="utf-8"))
+    xmp, where = P.read_embedded_xmp(out)
+    assert where == P.XMP_CONTAINERS[fmt]
+    embedded = P.provenance_from_xmp(P.parse_xmp(xmp))
+    # every field the sidecar holds is read back from the file itself
+    for key in ("schema", "digital_source_type", "description", "created", "document_id", "instance_id",
+                "ai_system", "model", "engine", "source", "kept", "warnings", "notes"):
+        assert embedded[key] == side[key], key
+    assert {k: embedded["tool"][k] for k in ("name", "version")} == side["tool"]
+    assert embedded["output"]["mime_type"] == side["output"]["mime_type"] == P.MIME_TYPES[fmt]
+    # ... and says the right things
+    info = r.col.info
+    assert side["digital_source_type"] == DST
+    assert side["tool"] == {"name": "archcolour", "version": __version__}
+    assert side["model"] == {"name": "tiny", "version": "test", "architecture": "archunet", "sha256": info.sha256}
+    assert side["engine"]["seed"] == 5 and side["engine"]["working_size"] == 64 and side["engine"]["device"] == "cpu"
+    assert side["source"]["name"] == src.name and side["source"]["size"] == src.stat().st_size
+    assert side["source"]["sha256"] == r.digests[kind] == P.sha256_file(src)  # source untouched
+    assert side["output"]["sha256"] == P.sha256_file(out) and side["output"]["name"] == out.name
+    assert f"from {src.name}" in side["description"] and "not a historical record" in side["description"]
+    # through the public reader and `inspect`-style text
+    read = P.read_provenance(out)
+    assert read["found_in"] == [P.XMP_CONTAINERS[fmt], f"sidecar {out.name}.json"]
+    assert read["output_sha256_matches"] is True and read["sidecar_matches"] is True
+    # archival metadata: colour profile, resolution, orientation, kept descriptive fields
+    assert icc and icc[16:20] == b"RGB "
+    if kind == "png8":  # a grey source profile is never put on an RGB output
+        assert icc == P.srgb_profile() and any("replaced by sRGB" in n for n in side["notes"])
+    if kind in ("jpeg", "png8", "tiff8"):
+        assert dpi and round(dpi[0]) == {"jpeg": 300, "png8": 600, "tiff8": 400}[kind]
+    if kind == "jpeg":
+        assert exif.get(0x0112) == 1 and exif.get(0x010F) == "Plate camera"
+        with Image.open(src) as s_im:
+            assert (s_im.height, s_im.width) == Image.open(out).size  # rotated upright by the loader
+    if kind in ("jpeg", "png8", "tiff8", "webp"):  # the sources with XMP
+        assert side["kept"]["dc:title"]["x-default"] == "Temple of Hephaestus, 1890"
+        assert side["kept"]["dc:creator"] == ["A. Photographer"]
+        assert side["kept"]["dc:identifier"] == "INV-1890-042"
+        assert side["source"]["document_id"] == "xmp.did:MASTER-1"
+        assert side["source"]["description"] == "West front seen from the agora"
+    else:
+        assert side["kept"] == {} and side["source"]["document_id"] == f"urn:sha256:{r.digests[kind]}"
+    if kind == "png16":  # 16-bit sources give 16-bit outputs (read the header: Pillow reads RGB48 as 8-bit)
+        assert out.read_bytes()[24:26] == bytes([16, 2])
+    if kind == "tiff16":
+        import tifffile
+
+        assert tifffile.imread(out).dtype == np.uint16
+    if fmt == "PNG":
+        from archcolour import imageio
+
+        assert imageio.read_png_text(out)["Description"].startswith(b"Colourised by archcolour")
+
+
+def test_manifest_records_every_item_and_the_resume(batch_run, tiny_models_dir):
+    from archcolour import batch
+
+    r = batch_run
+    manifest = r.root / "out" / P.MANIFEST_NAME
+    recs = P.read_manifest(manifest)
+    items = list(P.iter_items(recs))
+    assert recs[0]["type"] == "run" and recs[0]["model_sha256"] == r.col.info.sha256
+    assert len(items) == len(r.sources) and all(i["status"] == "done" for i in items)
+    for i in items:
+        assert i["source_sha256"] == P.sha256_file(i["source"])
+        assert i["output_sha256"] == P.sha256_file(i["output"])
+        assert i["model"] == "tiny" and i["run"] == recs[0]["run"]
+    # a second run skips everything, rebuilds a missing sidecar, and is recorded as a new run
+    lost = P.sidecar_path(r.outputs["tiff16"])
+    before = json.loads(lost.read_text(encoding="utf-8"))
+    lost.unlink()
+    again = list(batch.run_job(r.plan, r.col, batch.BatchOptions()))
+    assert {x.status for x in again} == {"skipped"}
+    rebuilt = json.loads(lost.read_text(encoding="utf-8"))
+    assert rebuilt["output"]["sha256"] == before["output"]["sha256"]
+    assert {k: rebuilt[k] for k in ("source", "model", "engine", "document_id")} == \
+        {k: before[k] for k in ("source", "model", "engine", "document_id")}
+    recs2 = P.read_manifest(manifest)
+    new = [x for x in P.iter_items(recs2) if x["run"] != recs[0]["run"]]
+    assert len(new) == len(r.sources) and all(x["status"] == "skipped" for x in new)
+    assert {x["output_sha256"] for x in new} == {x["output_sha256"] for x in items}
+    assert {x["source_sha256"] for x in new} == {x["source_sha256"] for x in items}
+
+
+def test_inspect_on_every_format_and_on_a_file_without_provenance(batch_run, capsys):
+    from archcolour import cli
+
+    for kind, out in batch_run.outputs.items():
+        assert cli.main(["inspect", str(out)]) == 0
+        text = capsys.readouterr().out
+        assert text.startswith(f"{out.name}: colourised by archcolour {__version__}")
+        assert P.XMP_CONTAINERS[FORMAT_OF[kind]] in text
+        assert "compositeWithTrainedAlgorithmicMedia" in text and "not a historical record" in text
+        assert batch_run.digests[kind] in text and batch_run.col.info.sha256 in text
+        assert "output SHA-256 matches this file" in text
+    assert cli.main(["inspect", "--json", str(batch_run.outputs["jpeg"])]) == 0
+    d = json.loads(capsys.readouterr().out)
+    assert d["kept"]["dc:rights"] == {"x-default": "Public domain"}
+    src = batch_run.sources["png16"]  # a plain greyscale PNG: no provenance anywhere
+    assert cli.main(["inspect", str(src)]) == 1
+    text = capsys.readouterr().out
+    assert "no archcolour provenance" in text
+    assert cli.main(["inspect", str(batch_run.root / "missing.png")]) == 2
+    assert "no such file" in capsys.readouterr().err
+
+
+def test_no_sidecar_option(tmp_path, tiny_models_dir, capsys):
+    from archcolour import cli
+
+    src = tmp_path / "wall.png"
+    Image.fromarray(_grey(16, 20)).save(src)
+    out_dir = tmp_path / "out"
+    assert cli.main(["colourise", str(src), "-o", str(out_dir), "--no-sidecar", "--no-manifest", "-q"]) == 0
+    out = out_dir / "wall_colourised.png"
+    assert out.is_file() and not P.sidecar_path(out).exists() and not (out_dir / P.MANIFEST_NAME).exists()
+    read = P.read_provenance(out)  # still carries its XMP
+    assert read["found_in"] == [P.XMP_CONTAINERS["PNG"]] and read["source"]["name"] == "wall.png"
+    capsys.readouterr()

@@ -1,0 +1,168 @@
+"""The engine: exact size and lightness, determinism, device choice, out-of-memory fallback."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+
+from archcolour import colour, engine, nets, weights
+from archcolour.engine import Colouriser
+
+
+def _l_image(h: int, w: int, seed: int = 0) -> np.ndarray:
+    r = np.random.default_rng(seed)
+    y = np.linspace(0, 1, h)[:, None]
+    x = np.linspace(0, 1, w)[None, :]
+    base = 25 + 50 * y + 15 * np.sin(6 * x) + 8 * r.standard_normal((h, w))
+    return np.clip(base, 0, 100).astype(np.float32)
+
+
+def _l_of(rgb: np.ndarray) -> np.ndarray:
+    scale = 255.0 if rgb.dtype == np.uint8 else 65535.0
+    t = torch.from_numpy(rgb.astype(np.float64) / scale).permute(2, 0, 1)
+    return colour.rgb_to_l(t, chunk_rows=None)[0].numpy()
+
+
+@pytest.fixture(scope="module")
+def colouriser(tiny_models_dir) -> Colouriser:
+    return Colouriser(tiny_models_dir / "tiny.safetensors", device="cpu")
+
+
+@pytest.mark.parametrize("shape", [(48, 64), (37, 53), (5, 300), (300, 7), (1, 1), (129, 64)])
+def test_output_has_exact_size_and_lightness_8bit(colouriser, shape):
+    l = _l_image(*shape)
+    out = colouriser.colourise(l, out_dtype=np.uint8)
+    assert out.rgb.shape == (*shape, 3) and out.rgb.dtype == np.uint8
+    # 8-bit quantisation of RGB moves L by at most about half a unit
+    assert np.abs(_l_of(out.rgb) - l).max() <= 0.5
+
+
+def test_output_lightness_16bit_is_near_exact(colouriser):
+    l = _l_image(40, 70, seed=3)
+    out = colouriser.colourise(l, out_dtype=np.uint16)
+    assert out.rgb.dtype == np.uint16
+    assert np.abs(_l_of(out.rgb) - l).max() <= 0.01
+
+
+def test_output_is_coloured_not_grey(colouriser):
+    # the tiny model learnt blue skies over green/brown ground: its output must carry chroma
+    l = _l_image(64, 64)
+    rgb = colouriser.colourise(l, out_dtype=np.float32).rgb
+    assert rgb.dtype == np.float32 and 0 <= rgb.min() and rgb.max() <= 1
+    lab = colour.rgb_to_lab(torch.from_numpy(rgb).permute(2, 0, 1))
+    assert lab[1:].norm(dim=0).mean() > 1.0
+
+
+def test_extreme_lightness_stays_in_gamut(colouriser):
+    l = np.zeros((32, 32), np.float32)
+    l[:, 16:] = 100.0
+    rgb = colouriser.colourise(l, out_dtype=np.uint16).rgb
+    assert np.abs(_l_of(rgb) - l).max() <= 0.01
+
+
+def test_strip_size_does_not_change_the_result(colouriser):
+    l = _l_image(70, 50)
+    a = colouriser.colourise(l, strip_rows=7).rgb
+    b = colouriser.colourise(l, strip_rows=4096).rgb
+    assert np.array_equal(a, b)
+
+
+def test_row_upsampling_equals_bilinear_interpolate():
+    ab = torch.randn(1, 2, 9, 13)
+    full = F.interpolate(ab, size=(40, 57), mode="bilinear", align_corners=False)[0]
+    rows = Colouriser.upsample_ab_rows(ab, 40, 57, 11, 29)
+    assert torch.allclose(rows, full[:, 11:29], atol=1e-5)
+
+
+def test_same_inputs_give_identical_bytes(tiny_models_dir):
+    l = _l_image(50, 80)
+    a = Colouriser(tiny_models_dir / "tiny.safetensors", device="cpu").colourise(l).rgb
+    b = Colouriser(device="cpu").colourise(l).rgb  # the bundled default is the same file
+    assert a.tobytes() == b.tobytes()
+
+
+def test_noise_models_are_seeded(tmp_path):
+    torch.manual_seed(0)
+    hp = {"widths": [8, 8, 8, 8, 8]}
+    model = nets.build("seed_generator", widths=(8, 8, 8, 8, 8)).eval()
+    assert model.needs_noise
+    p = tmp_path / "gen.safetensors"
+    weights.save_model(model, p, name="gen", architecture="seed_generator", hparams=hp, working_size=64)
+    l = _l_image(40, 60)
+    r1 = Colouriser(p, device="cpu", seed=1).colourise(l).rgb
+    r1b = Colouriser(p, device="cpu", seed=1).colourise(l).rgb
+    r2 = Colouriser(p, device="cpu", seed=2).colourise(l).rgb
+    assert np.array_equal(r1, r1b)
+    assert not np.array_equal(r1, r2)
+
+
+def test_working_size_override_and_default(tiny_models_dir):
+    c = Colouriser(device="cpu")
+    assert c.working_size == c.info.working_size == 64
+    c2 = Colouriser(device="cpu", working_size=96)
+    assert c2.colourise(_l_image(50, 100)).working_size == 96
+    with pytest.raises(ValueError):
+        Colouriser(device="cpu", working_size=8)
+
+
+def test_network_sees_the_working_size(colouriser, monkeypatch):
+    seen = []
+    real = colouriser.net.forward
+
+    def spy(l, noise=None):
+        seen.append(tuple(l.shape[-2:]))
+        return real(l, noise)
+
+    monkeypatch.setattr(colouriser.net, "forward", spy)
+    colouriser.colourise(_l_image(300, 450))
+    assert seen == [(64, 96)]  # short side 300 -> 64, long side 450 -> 96 (a multiple of 16)
+
+
+def test_out_of_memory_retries_smaller(colouriser, monkeypatch):
+    real = colouriser.predict_ab_small
+    calls = []
+
+    def flaky(l_full, working_size=None):
+        calls.append(working_size)
+        if working_size and working_size > 80:
+            raise RuntimeError("CUDA out of memory. Tried to allocate 2.00 GiB")
+        return real(l_full, working_size)
+
+    monkeypatch.setattr(colouriser, "predict_ab_small", flaky)
+    monkeypatch.setattr(colouriser, "working_size", 128)
+    out = colouriser.colourise(_l_image(60, 90))
+    assert out.working_size < 128 and out.working_size <= 80
+    assert out.warnings and "retried" in out.warnings[0]
+    assert calls[0] == 128
+
+
+def test_other_errors_are_not_retried(colouriser, monkeypatch):
+    def broken(l_full, working_size=None):
+        raise RuntimeError("shape mismatch")
+
+    monkeypatch.setattr(colouriser, "predict_ab_small", broken)
+    with pytest.raises(RuntimeError, match="shape mismatch"):
+        colouriser.colourise(_l_image(20, 20))
+
+
+def test_bad_inputs_rejected(colouriser):
+    with pytest.raises(ValueError):
+        colouriser.colourise(np.zeros((4, 4, 3), np.float32))
+    with pytest.raises(ValueError):
+        colouriser.colourise(np.zeros((4, 4), np.float32), out_dtype=np.int32)
+
+
+def test_device_choice():
+    assert engine.choose_device("cpu").type == "cpu"
+    assert engine.choose_device("auto").type in ("cpu", "cuda", "mps")
+    assert engine.device_description(torch.device("cpu")) == "CPU"
+    if not torch.cuda.is_available():
+        with pytest.raises(RuntimeError, match="CUDA"):
+            engine.choose_device("cuda")
+
+
+def test_model_description(colouriser):
+    assert colouriser.model_info.name == "tiny"
+    assert colouriser.device_name == "CPU"
+    assert len(colouriser.info.short_hash) == 12

@@ -14,6 +14,8 @@ import pytest
 import torch
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+# Tests use tiny images; one thread avoids oversubscribing small CI machines (2 cores here).
+torch.set_num_threads(1)
 
 TINY_HPARAMS = {"widths": [8, 8, 16, 16, 16]}
 

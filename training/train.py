@@ -1,0 +1,388 @@
+"""Train the report's networks and ours; checkpoint, resume exactly, export safetensors.
+
+Recipes (``--recipe``):
+
+* ``baseline``  the report's baseline autoencoder, MSE, Adam 1e-4, batch 32.
+* ``mse``       the report's generator pre-trained with MSE, Adam 1e-4, batch 32.
+* ``gan``       the report's adversarial phase: starts from a ``mse`` run (``--init``), then SGD without
+                momentum for generator and discriminator (BCE with logits) in the three phases of the
+                report's Table 1 (epochs 0-100, 100-200, 200-250: lengths 2:2:1 of the budget; learning
+                rates G/D 1e-4/1e-4, 1e-4/1e-5, 1e-5/1e-5).
+* ``ours``      ArchUNet, L1 + chroma-moment loss, AdamW with warm-up and cosine decay, wider zoom range.
+
+Budgets are counted in image-steps (images seen by the network being trained), so recipes compare at
+equal budget. Every run is seeded; all randomness (sampling, augmentation, noise) comes from one
+generator whose state is checkpointed, so an interrupted run resumes exactly where it stopped.
+
+    python -m training.train --recipe ours --image-steps 60000 --out runs/ours
+    python -m training.train --recipe gan --init runs/mse/checkpoint.pt --image-steps 4000 --out runs/gan
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import sys
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from archcolour import nets
+from archcolour.engine import choose_device
+from archcolour.weights import save_model
+
+from . import losses
+from .augment import augment_to_lab
+from .data import PackedSplit, default_data_root, load_packed, pack, sampling_weights
+
+RECIPES: dict[str, dict] = {
+    "baseline": dict(arch="seed_baseline", hparams={}, loss="mse", optimiser="adam", lr=1e-4,
+                     area=(0.7, 1.0), working_size=128),
+    "mse": dict(arch="seed_generator", hparams={}, loss="mse", optimiser="adam", lr=1e-4,
+                area=(0.7, 1.0), working_size=128),
+    "gan": dict(arch="seed_generator", hparams={}, loss="gan", optimiser="sgd", lr=1e-4,
+                area=(0.7, 1.0), working_size=128,
+                phases=[(0.4, 1e-4, 1e-4), (0.4, 1e-4, 1e-5), (0.2, 1e-5, 1e-5)]),
+    "ours": dict(arch="archunet", hparams={"widths": [16, 32, 64, 128, 256]}, loss="ours",
+                 optimiser="adamw", lr=1.5e-3, weight_decay=1e-4, warmup=0.03, area=(0.3, 1.0),
+                 chroma_weight=1.0, working_size=256),
+}
+
+
+@dataclass
+class Config:
+    recipe: str
+    out: str
+    image_steps: int = 60000
+    batch: int = 32
+    size: int = 128
+    seed: int = 0
+    device: str = "auto"
+    data_root: str = ""
+    cache: str = "training/cache"
+    sets: list[str] | None = None
+    balance: str = "sqrt"
+    init: str | None = None
+    eval_every: int = 2000  # image-steps
+    ckpt_every: int = 2000  # image-steps
+    snapshots: list[int] = field(default_factory=list)  # image-steps at which to export weights too
+    val_images: int = 512
+    threads: int = 0
+    name: str = ""
+    limit_per_set: int | None = None
+    overrides: dict = field(default_factory=dict)
+
+    @property
+    def spec(self) -> dict:
+        s = dict(RECIPES[self.recipe])
+        s.update(self.overrides)
+        return s
+
+
+def _amp_ctx(device: torch.device):
+    if device.type == "cuda":
+        return torch.autocast("cuda", dtype=torch.bfloat16)
+    return torch.autocast("cpu", enabled=False)
+
+
+def _atomic_save(obj, path: Path) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    torch.save(obj, tmp)
+    os.replace(tmp, path)
+
+
+class Trainer:
+    def __init__(self, cfg: Config, train: PackedSplit, val: PackedSplit, data_summary: str):
+        self.cfg = cfg
+        self.spec = cfg.spec
+        self.device = choose_device(cfg.device)
+        self.out = Path(cfg.out)
+        self.out.mkdir(parents=True, exist_ok=True)
+        self.data_summary = data_summary
+        torch.manual_seed(cfg.seed)
+        np.random.seed(cfg.seed)
+        self.gen = torch.Generator().manual_seed(cfg.seed)
+        cl = torch.channels_last
+        self.model = nets.build(self.spec["arch"], **{k: tuple(v) if isinstance(v, list) else v
+                                                      for k, v in self.spec["hparams"].items()}).to(self.device, memory_format=cl)
+        self.disc = None
+        if self.spec["loss"] == "gan":
+            self.disc = nets.build("seed_discriminator", size=cfg.size).to(self.device, memory_format=cl)
+        self.opt = self._optimiser(self.model, self.spec["lr"])
+        self.dopt = self._optimiser(self.disc, self.spec["lr"]) if self.disc is not None else None
+        self.iters = max(1, cfg.image_steps // cfg.batch)
+        self.step = 0
+        self.history: dict[str, list] = {"train": [], "val": []}
+        # data on the training device, sampled with per-set weights
+        self.train_imgs = torch.from_numpy(train.images).to(self.device)
+        self.probs = torch.from_numpy(sampling_weights(train, cfg.balance))
+        vi = np.linspace(0, len(val) - 1, min(cfg.val_images, len(val))).astype(int) if len(val) else np.zeros(0, int)
+        self.val_lab = augment_to_lab(torch.from_numpy(val.images[vi]).to(self.device), cfg.size, self.gen, train=False) if len(vi) else None
+        self.val_noise = torch.randn((len(vi), 1, cfg.size, cfg.size), generator=torch.Generator().manual_seed(12345)).to(self.device) if len(vi) else None
+        if cfg.init:
+            self._load_init(Path(cfg.init))
+
+    # -- setup ---------------------------------------------------------------------------------
+    def _optimiser(self, model, lr):
+        kind = self.spec["optimiser"]
+        if kind == "adam":
+            return torch.optim.Adam(model.parameters(), lr=lr)
+        if kind == "adamw":
+            return torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=self.spec.get("weight_decay", 0.0))
+        if kind == "sgd":
+            return torch.optim.SGD(model.parameters(), lr=lr, momentum=0.0)
+        raise ValueError(kind)
+
+    def _load_init(self, path: Path) -> None:
+        state = torch.load(path, map_location=self.device, weights_only=True)
+        self.model.load_state_dict(state["model"])
+        print(f"initialised {self.spec['arch']} from {path} (step {state.get('step')})", flush=True)
+
+    def lr_factors(self, it: int) -> tuple[float, float | None]:
+        """(generator lr, discriminator lr) at iteration ``it``."""
+        spec = self.spec
+        if spec["loss"] == "gan":
+            frac = it / self.iters
+            acc = 0.0
+            for share, glr, dlr in spec["phases"]:
+                acc += share
+                if frac < acc:
+                    return glr, dlr
+            return spec["phases"][-1][1], spec["phases"][-1][2]
+        if spec["optimiser"] == "adamw":
+            warm = max(1, int(spec.get("warmup", 0.0) * self.iters))
+            if it < warm:
+                return spec["lr"] * (it + 1) / warm, None
+            p = (it - warm) / max(1, self.iters - warm)
+            return spec["lr"] * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * p))), None
+        return spec["lr"], None
+
+    # -- checkpoints -----------------------------------------------------------------------------
+    @property
+    def ckpt_path(self) -> Path:
+        return self.out / "checkpoint.pt"
+
+    def save_checkpoint(self) -> None:
+        state = {"model": self.model.state_dict(), "opt": self.opt.state_dict(), "step": self.step,
+                 "gen": self.gen.get_state(), "torch_rng": torch.get_rng_state(), "history": self.history,
+                 "config": json.dumps(asdict(self.cfg))}
+        if self.disc is not None:
+            state["disc"] = self.disc.state_dict()
+            state["dopt"] = self.dopt.state_dict()
+        _atomic_save(state, self.ckpt_path)
+
+    def resume(self) -> bool:
+        if not self.ckpt_path.is_file():
+            return False
+        state = torch.load(self.ckpt_path, map_location=self.device, weights_only=True)
+        self.model.load_state_dict(state["model"])
+        self.opt.load_state_dict(state["opt"])
+        if self.disc is not None:
+            self.disc.load_state_dict(state["disc"])
+            self.dopt.load_state_dict(state["dopt"])
+        self.step = int(state["step"])
+        self.gen.set_state(state["gen"])
+        torch.set_rng_state(state["torch_rng"])
+        self.history = state["history"]
+        print(f"resumed from {self.ckpt_path} at iteration {self.step}/{self.iters}", flush=True)
+        return True
+
+    # -- one iteration ---------------------------------------------------------------------------
+    def _batch(self) -> tuple[torch.Tensor, torch.Tensor | None]:
+        idx = torch.multinomial(self.probs, self.cfg.batch, replacement=True, generator=self.gen).to(self.device)
+        lab = augment_to_lab(self.train_imgs[idx], self.cfg.size, self.gen, train=True, area=tuple(self.spec["area"]))
+        noise = None
+        if getattr(self.model, "needs_noise", False):
+            noise = torch.randn((lab.shape[0], 1, lab.shape[2], lab.shape[3]), generator=self.gen).to(self.device)
+        return lab.contiguous(memory_format=torch.channels_last), noise
+
+    def train_step(self) -> dict:
+        glr, dlr = self.lr_factors(self.step)
+        for g in self.opt.param_groups:
+            g["lr"] = glr
+        if self.dopt is not None:
+            for g in self.dopt.param_groups:
+                g["lr"] = dlr
+        self.model.train()
+        lab, noise = self._batch()
+        l, ab = lab[:, :1], lab[:, 1:]
+        kind = self.spec["loss"]
+        rec: dict = {"it": self.step + 1, "lr": glr}
+        with _amp_ctx(self.device):
+            if kind == "gan":
+                self.disc.train()
+                fake = self.model(l, noise)
+                d_real = self.disc(ab)
+                d_fake = self.disc(fake.detach())
+                loss_d = F.binary_cross_entropy_with_logits(d_real, torch.ones_like(d_real)) + \
+                    F.binary_cross_entropy_with_logits(d_fake, torch.zeros_like(d_fake))
+                self.dopt.zero_grad(set_to_none=True)
+                loss_d.backward()
+                self.dopt.step()
+                g_out = self.disc(fake)
+                loss = F.binary_cross_entropy_with_logits(g_out, torch.ones_like(g_out))
+                acc = 0.5 * ((d_real > 0).float().mean() + (d_fake < 0).float().mean())
+                rec.update(d_bce=float(loss_d), d_acc=float(acc), g_bce=float(loss), mse=float(losses.mse(fake.detach(), ab)))
+            else:
+                pred = self.model(l, noise)
+                if kind == "mse":
+                    loss = losses.mse(pred, ab)
+                    rec["mse"] = float(loss)
+                else:
+                    loss, parts = losses.ours(pred, ab, self.spec.get("chroma_weight", 1.0))
+                    rec.update(parts, mse=float(losses.mse(pred.detach(), ab)))
+        self.opt.zero_grad(set_to_none=True)
+        loss.backward()
+        self.opt.step()
+        rec["loss"] = float(loss)
+        self.step += 1
+        return rec
+
+    @torch.no_grad()
+    def validate(self) -> dict:
+        if self.val_lab is None:
+            return {}
+        self.model.eval()
+        tot, n, d_acc = 0.0, 0, []
+        for i in range(0, self.val_lab.shape[0], 64):
+            lab = self.val_lab[i:i + 64].contiguous(memory_format=torch.channels_last)
+            with _amp_ctx(self.device):
+                pred = self.model(lab[:, :1], self.val_noise[i:i + 64]).float()
+                if self.disc is not None:
+                    self.disc.eval()
+                    dr, df = self.disc(lab[:, 1:]), self.disc(pred)
+                    d_acc.append(0.5 * ((dr > 0).float().mean() + (df < 0).float().mean()).item())
+            tot += F.mse_loss(pred, lab[:, 1:], reduction="sum").item() / (2 * lab.shape[2] * lab.shape[3])
+            n += lab.shape[0]
+        out = {"it": self.step, "image_steps": self.step * self.cfg.batch, "val_mse": tot / n}
+        if d_acc:
+            out["val_d_acc"] = float(np.mean(d_acc))
+        return out
+
+    def export(self, path: Path, image_steps: int) -> str:
+        spec = self.spec
+        recipe = {k: v for k, v in spec.items() if k not in ("arch", "hparams")}
+        name = self.cfg.name or f"{self.cfg.recipe}"
+        return save_model(
+            self.model, path, name=name, architecture=spec["arch"], hparams=spec["hparams"],
+            working_size=spec["working_size"], version="1", data=self.data_summary,
+            recipe=json.dumps({"recipe": self.cfg.recipe, "image_steps": image_steps, "batch": self.cfg.batch,
+                               "size": self.cfg.size, "seed": self.cfg.seed, "balance": self.cfg.balance, **recipe}),
+            extra={"device": str(self.device), "torch": torch.__version__},
+        )
+
+    # -- loop --------------------------------------------------------------------------------------
+    def run(self, stop_after: int | None = None) -> None:
+        cfg = self.cfg
+        b = cfg.batch
+        eval_it = max(1, cfg.eval_every // b)
+        ckpt_it = max(1, cfg.ckpt_every // b)
+        snap_its = {max(1, s // b): s for s in cfg.snapshots}
+        if self.step == 0 and not self.history["val"]:
+            v = self.validate()
+            if v:
+                self.history["val"].append(v)
+        t0, s0 = time.perf_counter(), self.step
+        acc: dict[str, list] = {}
+        last_print = time.perf_counter()
+        while self.step < self.iters:
+            rec = self.train_step()
+            for k, v in rec.items():
+                acc.setdefault(k, []).append(v)
+            if self.step % max(1, 256 // b) == 0 or self.step == self.iters:
+                self.history["train"].append({k: float(np.mean(v)) for k, v in acc.items()} | {"it": self.step, "image_steps": self.step * b})
+                acc = {}
+            if self.step % eval_it == 0 or self.step == self.iters:
+                v = self.validate()
+                if v:
+                    self.history["val"].append(v)
+            if self.step in snap_its:
+                sha = self.export(self.out / f"snapshot-{snap_its[self.step]}.safetensors", snap_its[self.step])
+                print(f"snapshot at {snap_its[self.step]} image-steps: {sha[:12]}", flush=True)
+            if self.step % ckpt_it == 0 or self.step == self.iters:
+                self.save_checkpoint()
+                (self.out / "history.json").write_text(json.dumps(self.history))
+            now = time.perf_counter()
+            if now - last_print > 15 or self.step == self.iters:
+                rate = (self.step - s0) * b / max(now - t0, 1e-9)
+                eta = (self.iters - self.step) * b / max(rate, 1e-9)
+                last = self.history["train"][-1] if self.history["train"] else rec
+                val = self.history["val"][-1].get("val_mse", float("nan")) if self.history["val"] else float("nan")
+                print(f"[{cfg.recipe}] it {self.step}/{self.iters} ({self.step * b} img) {rate:.1f} img/s "
+                      f"loss {last.get('loss', float('nan')):.4f} val_mse {val:.1f} ETA {eta / 60:.1f} min", flush=True)
+                last_print = now
+            if stop_after is not None and self.step >= stop_after:
+                self.save_checkpoint()
+                return
+        self.save_checkpoint()
+        (self.out / "history.json").write_text(json.dumps(self.history))
+        sha = self.export(self.out / "model.safetensors", self.step * b)
+        print(f"exported {self.out / 'model.safetensors'} sha256 {sha}", flush=True)
+
+
+def load_data(cfg: Config) -> tuple[PackedSplit, PackedSplit, str]:
+    root = Path(cfg.data_root) if cfg.data_root else default_data_root()
+    paths = pack(root, Path(cfg.cache), size=cfg.size, sets=cfg.sets, limit_per_set=cfg.limit_per_set)
+    train, val = load_packed(paths["train"]), load_packed(paths["val"])
+    counts = {n: int((train.set_ids == k).sum()) for k, n in enumerate(train.set_names)}
+    summary = (f"{root.name}: {len(train)} train / {len(val)} val images at {cfg.size}px; per set (train): "
+               + ", ".join(f"{k} {v}" for k, v in counts.items()) + f"; sampling {cfg.balance}")
+    return train, val, summary
+
+
+def parse_args(argv: list[str] | None = None) -> tuple[Config, bool]:
+    p = argparse.ArgumentParser(prog="python -m training.train", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--recipe", required=True, choices=sorted(RECIPES))
+    p.add_argument("--out", required=True, help="run folder (checkpoint, history, exported weights)")
+    p.add_argument("--image-steps", type=int, default=60000)
+    p.add_argument("--batch", type=int, default=32)
+    p.add_argument("--size", type=int, default=128)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--device", default="auto")
+    p.add_argument("--data-root", default="", help="default: $ARCHCOLOUR_DATA or ../shared/datasets")
+    p.add_argument("--cache", default="training/cache")
+    p.add_argument("--sets", nargs="*", default=None)
+    p.add_argument("--balance", choices=["sqrt", "natural"], default="sqrt")
+    p.add_argument("--init", default=None, help="checkpoint to start from (gan: the mse run)")
+    p.add_argument("--eval-every", type=int, default=2000)
+    p.add_argument("--ckpt-every", type=int, default=2000)
+    p.add_argument("--snapshot", type=int, action="append", default=[], help="also export at these image-steps")
+    p.add_argument("--threads", type=int, default=0)
+    p.add_argument("--name", default="")
+    p.add_argument("--no-resume", action="store_true", help="start over even if a checkpoint exists")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=JSON", help="override a recipe field")
+    a = p.parse_args(argv)
+    overrides = {}
+    for kv in a.set:
+        k, v = kv.split("=", 1)
+        overrides[k] = json.loads(v)
+    cfg = Config(recipe=a.recipe, out=a.out, image_steps=a.image_steps, batch=a.batch, size=a.size, seed=a.seed,
+                 device=a.device, data_root=a.data_root, cache=a.cache, sets=a.sets, balance=a.balance, init=a.init,
+                 eval_every=a.eval_every, ckpt_every=a.ckpt_every, snapshots=a.snapshot, threads=a.threads,
+                 name=a.name, overrides=overrides)
+    return cfg, not a.no_resume
+
+
+def main(argv: list[str] | None = None) -> int:
+    cfg, resume = parse_args(argv)
+    if cfg.threads:
+        torch.set_num_threads(cfg.threads)
+    train, val, summary = load_data(cfg)
+    print(summary, flush=True)
+    trainer = Trainer(cfg, train, val, summary)
+    if resume:
+        trainer.resume()
+    print(f"{cfg.recipe}: {nets.count_parameters(trainer.model):,} parameters on {trainer.device}; "
+          f"{trainer.iters} iterations of {cfg.batch}", flush=True)
+    trainer.run()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,409 @@
+"""Before/after view: one image with a draggable divider (grey left, colour right), or side by side.
+
+Both images are drawn with one transform (zoom + the image point at the view's centre), so zooming and
+panning always keep the two halves aligned pixel for pixel. The divider is a fraction of the view's
+width; dragging it never moves the images.
+
+Mouse: drag the divider handle to compare, drag anywhere else to pan, wheel to zoom about the cursor,
+double-click to switch between fit and 100 %.
+"""
+from __future__ import annotations
+
+import math
+
+from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
+from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPainterPath, QPalette, QPen, QPixmap
+from PySide6.QtWidgets import QSizePolicy, QWidget
+
+MIN_ZOOM = 0.02
+MAX_ZOOM = 32.0
+HANDLE_GRAB_PX = 10
+
+
+class CompareView(QWidget):
+    dividerMoved = Signal(float)  # fraction of the width, 0..1
+    zoomChanged = Signal(float)  # display zoom (1.0 = 100 %)
+    modeChanged = Signal(bool)  # True: side by side
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.setSizePolicy(QSizePolicy.Expanding, QSizePolicy.Expanding)
+        self.setMinimumSize(240, 180)
+        self.setMouseTracking(True)
+        self.setFocusPolicy(Qt.StrongFocus)
+        self.setAutoFillBackground(True)
+        pal = self.palette()
+        pal.setColor(QPalette.Window, QColor("#2b2b2b"))
+        self.setPalette(pal)
+        self._grey: QPixmap | None = None
+        self._colour: QPixmap | None = None
+        self._size = QSize()
+        self._zoom = 1.0
+        self._fit = True
+        self._centre = QPointF(0, 0)  # image point shown at the centre of each pane
+        self._divider = 0.5
+        self._side_by_side = False
+        self._message = "Open a folder (Ctrl+O) or drop images here"
+        self._busy_text = ""
+        self._drag: str | None = None  # "divider" | "pan"
+        self._drag_start = QPointF()
+        self._drag_centre = QPointF()
+        self._scaled: dict[tuple[str, float], QPixmap] = {}
+        self.labels = ("Before", "After")
+
+    # -- content ------------------------------------------------------------------------------
+    def set_images(self, grey: QImage | None, colour: QImage | None, *, keep_view: bool = False) -> None:
+        """Show ``grey`` (before) and ``colour`` (after); either may be None while it is computed."""
+        old = QSize(self._size)
+        self._grey = QPixmap.fromImage(grey) if grey is not None else None
+        self._colour = QPixmap.fromImage(colour) if colour is not None else None
+        ref = self._grey or self._colour
+        self._size = ref.size() if ref is not None else QSize()
+        self._scaled.clear()
+        if not (keep_view and old == self._size):
+            self._fit = True
+            self._centre = QPointF(self._size.width() / 2, self._size.height() / 2)
+            self._update_fit()
+        self.update()
+
+    def set_colour(self, colour: QImage | None) -> None:
+        """Add the colour image to the grey one on show, keeping zoom and pan."""
+        self._colour = QPixmap.fromImage(colour) if colour is not None else None
+        self._scaled = {k: v for k, v in self._scaled.items() if k[0] != "colour"}
+        self.update()
+
+    def clear(self, message: str = "") -> None:
+        self._grey = self._colour = None
+        self._size = QSize()
+        self._scaled.clear()
+        self._message = message
+        self.update()
+
+    def set_message(self, message: str) -> None:
+        self._message = message
+        self.update()
+
+    def set_busy_text(self, text: str) -> None:
+        self._busy_text = text
+        self.update()
+
+    def has_image(self) -> bool:
+        return not self._size.isEmpty()
+
+    def has_colour(self) -> bool:
+        return self._colour is not None
+
+    # -- view state ---------------------------------------------------------------------------
+    @property
+    def divider(self) -> float:
+        return self._divider
+
+    def set_divider(self, fraction: float) -> None:
+        f = min(1.0, max(0.0, float(fraction)))
+        if f != self._divider:
+            self._divider = f
+            self.dividerMoved.emit(f)
+            self.update()
+
+    @property
+    def side_by_side(self) -> bool:
+        return self._side_by_side
+
+    def set_side_by_side(self, on: bool) -> None:
+        on = bool(on)
+        if on == self._side_by_side:
+            return
+        self._side_by_side = on
+        self._scaled.clear()
+        if self._fit:
+            self._update_fit()
+        self.modeChanged.emit(on)
+        self.update()
+
+    @property
+    def zoom(self) -> float:
+        return self._zoom
+
+    @property
+    def is_fit(self) -> bool:
+        return self._fit
+
+    @property
+    def centre(self) -> QPointF:
+        return QPointF(self._centre)
+
+    def fit(self) -> None:
+        self._fit = True
+        self._centre = QPointF(self._size.width() / 2, self._size.height() / 2)
+        self._update_fit()
+        self.update()
+
+    def actual_size(self) -> None:
+        self.set_zoom(1.0)
+
+    def set_zoom(self, zoom: float, anchor: QPointF | None = None) -> None:
+        """Zoom to ``zoom``, keeping the image point under ``anchor`` (a widget point) in place."""
+        if not self.has_image():
+            return
+        zoom = min(MAX_ZOOM, max(MIN_ZOOM, float(zoom)))
+        if anchor is not None:
+            pane = self._pane_rect_at(anchor)
+            before = self.widget_to_image(anchor, pane)
+            self._zoom = zoom
+            after = self.widget_to_image(anchor, pane)
+            self._centre += before - after
+        else:
+            self._zoom = zoom
+        self._fit = False
+        self._clamp_centre()
+        self.zoomChanged.emit(self._zoom)
+        self.update()
+
+    def zoom_by(self, factor: float, anchor: QPointF | None = None) -> None:
+        self.set_zoom(self._zoom * factor, anchor)
+
+    def pan_by(self, dx_widget: float, dy_widget: float) -> None:
+        if not self.has_image():
+            return
+        self._centre -= QPointF(dx_widget, dy_widget) / self._zoom
+        self._clamp_centre()
+        self.update()
+
+    # -- geometry -----------------------------------------------------------------------------
+    def pane_rects(self) -> list[QRectF]:
+        r = QRectF(self.rect())
+        if not self._side_by_side:
+            return [r]
+        gap = 4.0
+        w = (r.width() - gap) / 2
+        return [QRectF(r.left(), r.top(), w, r.height()), QRectF(r.left() + w + gap, r.top(), w, r.height())]
+
+    def _pane_rect_at(self, pt: QPointF) -> QRectF:
+        panes = self.pane_rects()
+        for p in panes:
+            if p.contains(pt):
+                return p
+        return panes[0]
+
+    def image_to_widget(self, pt: QPointF, pane: QRectF | None = None) -> QPointF:
+        pane = pane or self.pane_rects()[0]
+        return (pt - self._centre) * self._zoom + pane.center()
+
+    def widget_to_image(self, pt: QPointF, pane: QRectF | None = None) -> QPointF:
+        pane = pane or self.pane_rects()[0]
+        return (pt - pane.center()) / self._zoom + self._centre
+
+    def image_rect_in(self, pane: QRectF) -> QRectF:
+        tl = self.image_to_widget(QPointF(0, 0), pane)
+        return QRectF(tl.x(), tl.y(), self._size.width() * self._zoom, self._size.height() * self._zoom)
+
+    def divider_x(self) -> float:
+        return self.rect().width() * self._divider
+
+    def _update_fit(self) -> None:
+        if self._size.isEmpty():
+            return
+        pane = self.pane_rects()[0]
+        margin = 8.0
+        z = min((pane.width() - margin) / self._size.width(), (pane.height() - margin) / self._size.height())
+        self._zoom = max(MIN_ZOOM, min(MAX_ZOOM, z))
+        self._centre = QPointF(self._size.width() / 2, self._size.height() / 2)
+        self.zoomChanged.emit(self._zoom)
+
+    def _clamp_centre(self) -> None:
+        w, h = self._size.width(), self._size.height()
+        self._centre = QPointF(min(max(self._centre.x(), 0.0), float(w)), min(max(self._centre.y(), 0.0), float(h)))
+
+    def resizeEvent(self, event):  # noqa: N802
+        self._scaled.clear()
+        if self._fit:
+            self._update_fit()
+        super().resizeEvent(event)
+
+    # -- painting -----------------------------------------------------------------------------
+    def _pixmap_at_zoom(self, which: str) -> QPixmap | None:
+        src = self._grey if which == "grey" else self._colour
+        if src is None:
+            return None
+        if self._zoom >= 1.0 or math.isclose(self._zoom, 1.0):
+            return src
+        key = (which, round(self._zoom, 6))
+        pm = self._scaled.get(key)
+        if pm is None:
+            self._scaled = {k: v for k, v in self._scaled.items() if k[1] == key[1]}
+            w = max(1, round(src.width() * self._zoom))
+            h = max(1, round(src.height() * self._zoom))
+            pm = src.scaled(w, h, Qt.IgnoreAspectRatio, Qt.SmoothTransformation)
+            self._scaled[key] = pm
+        return pm
+
+    def _draw_image(self, p: QPainter, which: str, pane: QRectF, clip: QRectF) -> None:
+        pm = self._pixmap_at_zoom(which)
+        if pm is None:
+            return
+        target = self.image_rect_in(pane)
+        p.save()
+        p.setClipRect(clip.intersected(pane))
+        if pm.size() != self._size:  # pre-scaled for zoom < 1: blit 1:1
+            p.drawPixmap(QPointF(round(target.left()), round(target.top())), pm)
+        else:
+            p.setRenderHint(QPainter.SmoothPixmapTransform, self._zoom < 2.0)
+            visible = target.intersected(clip.intersected(pane))
+            if not visible.isEmpty():
+                # map the visible rectangle back to source pixels and draw only that part
+                sx = (visible.left() - target.left()) / self._zoom
+                sy = (visible.top() - target.top()) / self._zoom
+                src = QRectF(sx, sy, visible.width() / self._zoom, visible.height() / self._zoom)
+                p.drawPixmap(visible, pm, src)
+        p.restore()
+
+    def _draw_label(self, p: QPainter, text: str, pane: QRectF, right: bool) -> None:
+        f = QFont(self.font())
+        f.setBold(True)
+        p.setFont(f)
+        fm = p.fontMetrics()
+        w = fm.horizontalAdvance(text) + 14
+        h = fm.height() + 6
+        x = pane.right() - w - 8 if right else pane.left() + 8
+        box = QRectF(x, pane.top() + 8, w, h)
+        p.setPen(Qt.NoPen)
+        p.setBrush(QColor(0, 0, 0, 150))
+        p.drawRoundedRect(box, 4, 4)
+        p.setPen(QColor("white"))
+        p.drawText(box, Qt.AlignCenter, text)
+
+    def _draw_centred_text(self, p: QPainter, text: str) -> None:
+        p.setPen(QColor("#d0d0d0"))
+        f = QFont(self.font())
+        f.setPointSizeF(f.pointSizeF() * 1.2)
+        p.setFont(f)
+        p.drawText(QRectF(self.rect()).adjusted(20, 20, -20, -20), Qt.AlignCenter | Qt.TextWordWrap, text)
+
+    def paintEvent(self, event):  # noqa: N802
+        p = QPainter(self)
+        p.fillRect(self.rect(), QColor("#2b2b2b"))
+        if not self.has_image():
+            self._draw_centred_text(p, self._message)
+            p.end()
+            return
+        panes = self.pane_rects()
+        full = QRectF(self.rect())
+        colour_name = "colour" if self._colour is not None else "grey"
+        if self._side_by_side:
+            self._draw_image(p, "grey", panes[0], full)
+            self._draw_image(p, colour_name, panes[1], full)
+            self._draw_label(p, self.labels[0], panes[0], right=False)
+            self._draw_label(p, self.labels[1], panes[1], right=True)
+        else:
+            x = self.divider_x()
+            pane = panes[0]
+            self._draw_image(p, colour_name, pane, QRectF(x, full.top(), full.width() - x, full.height()))
+            self._draw_image(p, "grey", pane, QRectF(full.left(), full.top(), x, full.height()))
+            self._draw_label(p, self.labels[0], pane, right=False)
+            self._draw_label(p, self.labels[1], pane, right=True)
+            self._draw_divider(p, x)
+        if self._busy_text:
+            f = QFont(self.font())
+            p.setFont(f)
+            fm = p.fontMetrics()
+            w = fm.horizontalAdvance(self._busy_text) + 20
+            box = QRectF(full.center().x() - w / 2, full.bottom() - fm.height() - 22, w, fm.height() + 10)
+            p.setPen(Qt.NoPen)
+            p.setBrush(QColor(0, 0, 0, 170))
+            p.drawRoundedRect(box, 5, 5)
+            p.setPen(QColor("white"))
+            p.drawText(box, Qt.AlignCenter, self._busy_text)
+        p.end()
+
+    def _draw_divider(self, p: QPainter, x: float) -> None:
+        h = self.rect().height()
+        p.setRenderHint(QPainter.Antialiasing)
+        p.setPen(QPen(QColor(0, 0, 0, 120), 3))
+        p.drawLine(QPointF(x, 0), QPointF(x, h))
+        p.setPen(QPen(QColor("white"), 1.5))
+        p.drawLine(QPointF(x, 0), QPointF(x, h))
+        c = QPointF(x, h / 2)
+        p.setBrush(QColor(255, 255, 255, 235))
+        p.setPen(QPen(QColor(0, 0, 0, 140), 1))
+        p.drawEllipse(c, 14, 14)
+        p.setBrush(QColor("#333"))
+        p.setPen(Qt.NoPen)
+        for sign in (-1, 1):
+            tri = QPainterPath()
+            tri.moveTo(c + QPointF(sign * 10, 0))
+            tri.lineTo(c + QPointF(sign * 4, -5))
+            tri.lineTo(c + QPointF(sign * 4, 5))
+            tri.closeSubpath()
+            p.drawPath(tri)
+
+    # -- interaction --------------------------------------------------------------------------
+    def _near_divider(self, pos: QPointF) -> bool:
+        return (not self._side_by_side) and self.has_image() and abs(pos.x() - self.divider_x()) <= HANDLE_GRAB_PX
+
+    def mousePressEvent(self, event):  # noqa: N802
+        if event.button() != Qt.LeftButton or not self.has_image():
+            return super().mousePressEvent(event)
+        pos = event.position()
+        if self._near_divider(pos):
+            self._drag = "divider"
+        else:
+            self._drag = "pan"
+            self._drag_start = QPointF(pos)
+            self._drag_centre = QPointF(self._centre)
+            self.setCursor(Qt.ClosedHandCursor)
+        event.accept()
+
+    def mouseMoveEvent(self, event):  # noqa: N802
+        pos = event.position()
+        if self._drag == "divider":
+            w = max(1, self.rect().width())
+            self.set_divider(pos.x() / w)
+        elif self._drag == "pan":
+            d = (pos - self._drag_start) / self._zoom
+            self._centre = self._drag_centre - d
+            self._clamp_centre()
+            self._fit = False
+            self.update()
+        else:
+            self.setCursor(Qt.SplitHCursor if self._near_divider(pos) else Qt.OpenHandCursor if self.has_image()
+                           else Qt.ArrowCursor)
+        event.accept()
+
+    def mouseReleaseEvent(self, event):  # noqa: N802
+        if self._drag is not None and event.button() == Qt.LeftButton:
+            self._drag = None
+            self.setCursor(Qt.SplitHCursor if self._near_divider(event.position()) else Qt.OpenHandCursor)
+            event.accept()
+            return
+        super().mouseReleaseEvent(event)
+
+    def mouseDoubleClickEvent(self, event):  # noqa: N802
+        if not self.has_image():
+            return
+        if self._fit:
+            self.set_zoom(1.0, event.position())
+        else:
+            self.fit()
+        event.accept()
+
+    def wheelEvent(self, event):  # noqa: N802
+        if not self.has_image():
+            return
+        steps = event.angleDelta().y() / 120.0
+        if steps:
+            self.zoom_by(1.25 ** steps, event.position())
+        event.accept()
+
+    def keyPressEvent(self, event):  # noqa: N802
+        step = 40
+        key = event.key()
+        if key == Qt.Key_Left and event.modifiers() & Qt.ShiftModifier:
+            self.set_divider(self._divider - 0.05)
+        elif key == Qt.Key_Right and event.modifiers() & Qt.ShiftModifier:
+            self.set_divider(self._divider + 0.05)
+        elif key in (Qt.Key_Left, Qt.Key_Right, Qt.Key_Up, Qt.Key_Down):
+            dx = {Qt.Key_Left: step, Qt.Key_Right: -step}.get(key, 0)
+            dy = {Qt.Key_Up: step, Qt.Key_Down: -step}.get(key, 0)
+            self.pan_by(dx, dy)
+        else:
+            super().keyPressEvent(event)

@@ -1,0 +1,374 @@
+"""Widgets around the main window: the image list's row painter, export options, batch progress."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QRectF, QSize, Qt, Signal
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QPalette, QPen
+from PySide6.QtWidgets import (
+    QButtonGroup, QComboBox, QFileDialog, QFormLayout, QFrame, QHBoxLayout, QLabel, QLineEdit, QProgressBar,
+    QPushButton, QRadioButton, QSpinBox, QStyle, QStyledItemDelegate, QToolButton, QVBoxLayout, QWidget,
+)
+
+from .models import EntryRole, State
+
+# -- export choices <-> batch options ------------------------------------------------------------
+FORMAT_CHOICES = [("Same as input", "same"), ("PNG", "PNG"), ("JPEG", "JPEG"), ("16-bit TIFF", "TIFF16")]
+WORKING_SIZES = [128, 192, 256, 320, 384, 512, 768, 1024]
+DEVICE_CHOICES = [("Automatic (GPU if available)", "auto"), ("CPU", "cpu"), ("NVIDIA GPU (CUDA)", "cuda"),
+                  ("Apple GPU (MPS)", "mps")]
+
+
+def batch_format(fmt: str) -> tuple[str, str]:
+    """Settings format -> (batch fmt, bit_depth)."""
+    return {"same": ("same", "auto"), "PNG": ("png", "auto"), "JPEG": ("jpg", "8"),
+            "TIFF16": ("tif", "16")}.get(fmt, ("same", "auto"))
+
+
+class ImageDelegate(QStyledItemDelegate):
+    """Paints a row: thumbnail, name, a coloured state badge and the state's message."""
+
+    THUMB = 64
+    PAD = 6
+
+    def sizeHint(self, option, index):  # noqa: N802
+        return QSize(200, self.THUMB + 2 * self.PAD)
+
+    def paint(self, p, option, index):
+        entry = index.data(EntryRole)
+        if entry is None:
+            return super().paint(p, option, index)
+        p.save()
+        r = option.rect
+        pal = option.palette
+        selected = bool(option.state & QStyle.State_Selected)
+        if selected:
+            p.fillRect(r, pal.highlight())
+        elif index.row() % 2:
+            p.fillRect(r, pal.alternateBase())
+        # thumbnail, aspect kept, centred in its box
+        box = QRectF(r.left() + self.PAD, r.top() + self.PAD, self.THUMB, self.THUMB)
+        if entry.thumb is not None and not entry.thumb.isNull():
+            pm = entry.thumb
+            s = min(box.width() / pm.width(), box.height() / pm.height())
+            w, h = pm.width() * s, pm.height() * s
+            p.setRenderHint(p.RenderHint.SmoothPixmapTransform)
+            p.drawPixmap(QRectF(box.center().x() - w / 2, box.center().y() - h / 2, w, h), pm, QRectF(pm.rect()))
+        else:
+            p.fillRect(box, QColor("#d8d8d8") if not selected else QColor("#9db8e0"))
+            p.setPen(QColor("#8a8a8a"))
+            p.drawText(box, Qt.AlignCenter, "…")
+        # text
+        x = box.right() + 10
+        width = r.right() - x - self.PAD
+        text_pen = pal.color(QPalette.HighlightedText if selected else QPalette.Text)
+        f = QFont(option.font)
+        f.setBold(True)
+        p.setFont(f)
+        fm = QFontMetrics(f)
+        p.setPen(text_pen)
+        name_rect = QRectF(x, r.top() + self.PAD, width, fm.height())
+        p.drawText(name_rect, Qt.AlignLeft | Qt.AlignVCenter, fm.elidedText(entry.display_name, Qt.ElideMiddle, int(width)))
+        # state badge
+        f2 = QFont(option.font)
+        f2.setPointSizeF(max(6.0, f2.pointSizeF() * 0.9))
+        p.setFont(f2)
+        fm2 = QFontMetrics(f2)
+        label = entry.state.label
+        bw = fm2.horizontalAdvance(label) + 12
+        badge = QRectF(x, name_rect.bottom() + 4, bw, fm2.height() + 4)
+        p.setRenderHint(p.RenderHint.Antialiasing)
+        p.setPen(Qt.NoPen)
+        p.setBrush(entry.state.colour)
+        p.drawRoundedRect(badge, 4, 4)
+        p.setPen(QColor("white"))
+        p.drawText(badge, Qt.AlignCenter, label)
+        # message (the error for a failed image)
+        if entry.message:
+            msg_rect = QRectF(x, badge.bottom() + 2, width, r.bottom() - badge.bottom() - 2)
+            colour = entry.state.colour if entry.state == State.FAILED and not selected else text_pen
+            p.setPen(QPen(colour))
+            p.drawText(msg_rect, Qt.AlignLeft | Qt.AlignTop,
+                       fm2.elidedText(entry.message, Qt.ElideRight, int(width)))
+        p.restore()
+
+
+class ExportPanel(QWidget):
+    """Export choices: output folder, format (+ JPEG quality), working size, existing outputs, device."""
+
+    changed = Signal()
+    engineChanged = Signal()  # device changed: the engine must be reloaded
+    colouriseSelected = Signal()
+    colouriseAll = Signal()
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(8, 8, 8, 8)
+        form = QFormLayout()
+        form.setFieldGrowthPolicy(QFormLayout.AllNonFixedFieldsGrow)
+        form.setRowWrapPolicy(QFormLayout.WrapLongRows)
+
+        out_row = QHBoxLayout()
+        self.output_edit = QLineEdit()
+        self.output_edit.setPlaceholderText("'colourised' beside sources")
+        self.output_edit.setToolTip("Where colourised images are written. Empty: a folder named 'colourised' "
+                                    "beside the source images. Sources are never overwritten.")
+        self.output_browse = QToolButton()
+        self.output_browse.setText("…")
+        self.output_browse.setToolTip("Choose the output folder")
+        self.output_reset = QToolButton()
+        self.output_reset.setText("↺")
+        self.output_reset.setToolTip("Back to the default (a 'colourised' folder beside the sources)")
+        out_row.addWidget(self.output_edit, 1)
+        out_row.addWidget(self.output_browse)
+        out_row.addWidget(self.output_reset)
+        form.addRow("Output folder", out_row)
+
+        self.format_combo = QComboBox()
+        for label, key in FORMAT_CHOICES:
+            self.format_combo.addItem(label, key)
+        form.addRow("Format", self.format_combo)
+
+        self.quality_spin = QSpinBox()
+        self.quality_spin.setRange(1, 100)
+        self.quality_spin.setValue(95)
+        self.quality_spin.setToolTip("JPEG quality (1-100)")
+        form.addRow("JPEG quality", self.quality_spin)
+
+        self.size_combo = QComboBox()
+        self.size_combo.addItem("Model default", None)
+        for s in WORKING_SIZES:
+            self.size_combo.addItem(f"{s} px", s)
+        self.size_combo.setToolTip("Short side of the image the network sees. Larger: finer colour detail, slower. "
+                                   "The output always has the source's full resolution.")
+        form.addRow("Working size", self.size_combo)
+
+        ex = QWidget()
+        ex_lay = QHBoxLayout(ex)
+        ex_lay.setContentsMargins(0, 0, 0, 0)
+        self.skip_radio = QRadioButton("Skip")
+        self.overwrite_radio = QRadioButton("Overwrite")
+        self.skip_radio.setChecked(True)
+        self._exist_group = QButtonGroup(self)
+        self._exist_group.addButton(self.skip_radio)
+        self._exist_group.addButton(self.overwrite_radio)
+        ex_lay.addWidget(self.skip_radio)
+        ex_lay.addWidget(self.overwrite_radio)
+        ex_lay.addStretch(1)
+        form.addRow("Existing outputs", ex)
+
+        self.device_combo = QComboBox()
+        for label, key in DEVICE_CHOICES:
+            self.device_combo.addItem(label, key)
+        form.addRow("Device", self.device_combo)
+        lay.addLayout(form)
+
+        self.run_selected = QPushButton("Colourise selected")
+        self.run_selected.setToolTip("Colourise the selected images (Ctrl+Return)")
+        self.run_all = QPushButton("Colourise all")
+        self.run_all.setToolTip("Colourise every image in the list (Ctrl+Shift+Return)")
+        self.run_all.setDefault(True)
+        lay.addSpacing(6)
+        lay.addWidget(self.run_selected)
+        lay.addWidget(self.run_all)
+        self.note = QLabel("Provenance (source, model, hash) is embedded in every output.")
+        self.note.setWordWrap(True)
+        self.note.setStyleSheet("color: palette(mid);")
+        lay.addWidget(self.note)
+        lay.addStretch(1)
+
+        self.output_browse.clicked.connect(self._browse)
+        self.output_reset.clicked.connect(lambda: self.output_edit.setText(""))
+        self.output_edit.editingFinished.connect(self.changed)
+        self.output_edit.textChanged.connect(lambda _t: self.changed.emit() if not self.output_edit.hasFocus() else None)
+        self.format_combo.currentIndexChanged.connect(self._format_changed)
+        self.quality_spin.valueChanged.connect(self.changed)
+        self.size_combo.currentIndexChanged.connect(self.changed)
+        self.skip_radio.toggled.connect(self.changed)
+        self.device_combo.currentIndexChanged.connect(self.engineChanged)
+        self.run_selected.clicked.connect(self.colouriseSelected)
+        self.run_all.clicked.connect(self.colouriseAll)
+        self._format_changed()
+
+    def _browse(self) -> None:
+        start = self.output_edit.text() or str(Path.home())
+        d = QFileDialog.getExistingDirectory(self, "Output folder", start)
+        if d:
+            self.output_edit.setText(d)
+            self.changed.emit()
+
+    def _format_changed(self, *_a) -> None:
+        self.quality_spin.setEnabled(self.format_combo.currentData() == "JPEG")
+        self.changed.emit()
+
+    # -- values -------------------------------------------------------------------------------
+    @property
+    def output_dir(self) -> Path | None:
+        t = self.output_edit.text().strip()
+        return Path(t).expanduser() if t else None
+
+    @property
+    def fmt(self) -> str:
+        return self.format_combo.currentData()
+
+    @property
+    def jpeg_quality(self) -> int:
+        return self.quality_spin.value()
+
+    @property
+    def working_size(self) -> int | None:
+        return self.size_combo.currentData()
+
+    @property
+    def overwrite(self) -> bool:
+        return self.overwrite_radio.isChecked()
+
+    @property
+    def device(self) -> str:
+        return self.device_combo.currentData()
+
+    def set_model_default_size(self, size: int | None) -> None:
+        self.size_combo.setItemText(0, f"Model default ({size} px)" if size else "Model default")
+
+    def load(self, s) -> None:
+        """Fill from :class:`archcolour.settings.Settings` without emitting change signals."""
+        widgets = (self.output_edit, self.format_combo, self.quality_spin, self.size_combo, self.skip_radio,
+                   self.overwrite_radio, self.device_combo)
+        for w in widgets:
+            w.blockSignals(True)
+        try:
+            self.output_edit.setText(s.output_dir or "")
+            i = self.format_combo.findData(s.fmt)
+            self.format_combo.setCurrentIndex(max(0, i))
+            self.quality_spin.setValue(s.jpeg_quality)
+            i = self.size_combo.findData(s.working_size) if s.working_size is not None else 0
+            if i < 0:
+                self.size_combo.addItem(f"{s.working_size} px", s.working_size)
+                i = self.size_combo.count() - 1
+            self.size_combo.setCurrentIndex(i)
+            (self.overwrite_radio if s.overwrite else self.skip_radio).setChecked(True)
+            i = self.device_combo.findData(s.device)
+            if i < 0:
+                self.device_combo.addItem(s.device, s.device)
+                i = self.device_combo.count() - 1
+            self.device_combo.setCurrentIndex(i)
+        finally:
+            for w in widgets:
+                w.blockSignals(False)
+        self.quality_spin.setEnabled(self.fmt == "JPEG")
+
+    def store(self, s) -> None:
+        s.output_dir = str(self.output_dir) if self.output_dir else None
+        s.fmt = self.fmt
+        s.jpeg_quality = self.jpeg_quality
+        s.working_size = self.working_size
+        s.overwrite = self.overwrite
+        s.device = self.device
+
+    def set_running(self, running: bool) -> None:
+        for w in (self.output_edit, self.output_browse, self.output_reset, self.format_combo, self.quality_spin,
+                  self.skip_radio, self.overwrite_radio, self.device_combo, self.run_selected, self.run_all):
+            w.setEnabled(not running)
+        if not running:
+            self.quality_spin.setEnabled(self.fmt == "JPEG")
+
+
+def format_eta(seconds: float) -> str:
+    if seconds < 0:
+        return "estimating…"
+    s = int(round(seconds))
+    h, rem = divmod(s, 3600)
+    m, s = divmod(rem, 60)
+    return f"{h}:{m:02d}:{s:02d} left" if h else f"{m}:{s:02d} left"
+
+
+class BatchPanel(QFrame):
+    """Progress of a batch: a bar with count and ETA, pause/resume and cancel; the summary at the end."""
+
+    pauseToggled = Signal(bool)
+    cancelRequested = Signal()
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.setFrameShape(QFrame.StyledPanel)
+        lay = QHBoxLayout(self)
+        lay.setContentsMargins(8, 4, 8, 4)
+        self.title = QLabel("Colourising")
+        f = self.title.font()
+        f.setBold(True)
+        self.title.setFont(f)
+        self.bar = QProgressBar()
+        self.bar.setTextVisible(True)
+        self.bar.setFormat("%v / %m")
+        self.bar.setMinimumWidth(160)
+        self.eta = QLabel("")
+        self.eta.setMinimumWidth(110)
+        self.pause_button = QPushButton("Pause")
+        self.pause_button.setCheckable(True)
+        self.pause_button.setToolTip("Pause after the current image / resume (Ctrl+P)")
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setToolTip("Stop after the current image (Esc)")
+        self.summary = QLabel("")
+        self.summary.setTextInteractionFlags(Qt.TextSelectableByMouse)
+        self.close_button = QToolButton()
+        self.close_button.setText("✕")
+        self.close_button.setToolTip("Hide")
+        self.close_button.setAutoRaise(True)
+        lay.addWidget(self.title)
+        lay.addWidget(self.bar, 1)
+        lay.addWidget(self.eta)
+        lay.addWidget(self.pause_button)
+        lay.addWidget(self.cancel_button)
+        lay.addWidget(self.summary, 1)
+        lay.addWidget(self.close_button)
+        self.pause_button.toggled.connect(self._pause_toggled)
+        self.cancel_button.clicked.connect(self.cancelRequested)
+        self.close_button.clicked.connect(self.hide)
+        self.summary.hide()
+        self.close_button.hide()
+
+    def _pause_toggled(self, on: bool) -> None:
+        self.pause_button.setText("Resume" if on else "Pause")
+        self.pauseToggled.emit(on)
+
+    def start(self, total: int | None = None) -> None:
+        self.title.setText("Colourising")
+        self.bar.setMaximum(max(1, total or 0) if total is not None else 0)
+        self.bar.setValue(0)
+        self.eta.setText("planning…" if total is None else "estimating…")
+        for w in (self.bar, self.eta, self.pause_button, self.cancel_button):
+            w.show()
+        self.pause_button.setEnabled(True)
+        self.cancel_button.setEnabled(True)
+        self.pause_button.blockSignals(True)
+        self.pause_button.setChecked(False)
+        self.pause_button.setText("Pause")
+        self.pause_button.blockSignals(False)
+        self.summary.hide()
+        self.close_button.hide()
+        self.show()
+
+    def set_total(self, total: int) -> None:
+        self.bar.setMaximum(max(1, total))
+        self.bar.setFormat("%v / %m" if total else "nothing to do")
+
+    def set_progress(self, done: int, total: int, eta: float, paused: bool = False) -> None:
+        self.bar.setMaximum(max(1, total))
+        self.bar.setValue(done)
+        self.eta.setText("paused" if paused else format_eta(eta) if done < total else "finishing…")
+
+    def set_cancelling(self) -> None:
+        self.title.setText("Cancelling")
+        self.eta.setText("after this image…")
+        self.cancel_button.setEnabled(False)
+        self.pause_button.setEnabled(False)
+
+    def finish(self, text: str, ok: bool) -> None:
+        self.title.setText("Finished" if ok else "Finished with errors")
+        for w in (self.eta, self.pause_button, self.cancel_button):
+            w.hide()
+        self.summary.setText(text)
+        self.summary.setStyleSheet("" if ok else "color: #c62828;")
+        self.summary.show()
+        self.close_button.show()

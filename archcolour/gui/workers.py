@@ -1,0 +1,418 @@
+"""Work that must stay off the UI thread: loading the engine, scanning folders, previews, batches.
+
+Nothing here colourises by itself: previews call :meth:`archcolour.engine.Colouriser.colourise` on what
+:func:`archcolour.imageio.load_image` read, and batches iterate :func:`archcolour.batch.run_job`, the
+same generator the command line uses. Modules that import torch are imported inside the threads.
+"""
+from __future__ import annotations
+
+import copy
+import logging
+import threading
+import time
+import traceback
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QObject, QThread, Signal
+from PySide6.QtGui import QImage
+
+log = logging.getLogger(__name__)
+
+#: previews are computed on at most this many pixels on the long side (zooming past 100 % of the
+#: preview shows its pixels enlarged; the batch output is always full resolution)
+PREVIEW_MAX_SIDE = 2048
+
+
+def one_line(exc: BaseException) -> str:
+    msg = getattr(exc, "message", None) or " ".join(str(exc).split())
+    return msg or type(exc).__name__
+
+
+def with_working_size(colouriser, working_size: int | None):
+    """A view of ``colouriser`` (sharing its network) with another working size."""
+    if working_size is None or int(working_size) == colouriser.working_size:
+        return colouriser
+    c = copy.copy(colouriser)
+    c.working_size = int(working_size)
+    return c
+
+
+# ------------------------------------------------------------------------------------------------
+# engine
+# ------------------------------------------------------------------------------------------------
+class EngineLoader(QThread):
+    """Imports the engine (torch) and builds a :class:`Colouriser` on a background thread."""
+
+    loaded = Signal(int, object)  # request id, Colouriser
+    failed = Signal(int, str)
+
+    def __init__(self, request_id: int, device: str, model: str | None, parent=None):
+        super().__init__(parent)
+        self.request_id, self.device, self.model = request_id, device, model
+
+    def run(self) -> None:
+        try:
+            from ..engine import Colouriser
+
+            c = Colouriser(model=self.model, device=self.device)
+        except Exception as exc:  # noqa: BLE001 - shown in the status bar
+            log.debug("engine load failed", exc_info=True)
+            self.failed.emit(self.request_id, one_line(exc))
+            return
+        self.loaded.emit(self.request_id, c)
+
+
+def warm_imports() -> None:
+    """Import the heavy modules (torch, imageio, batch) so that later uses are instant."""
+    from .. import batch, engine, imageio  # noqa: F401
+
+
+class Warmer(QThread):
+    done = Signal()
+
+    def run(self) -> None:
+        try:
+            warm_imports()
+        except Exception:  # noqa: BLE001 - the engine loader will report a real problem
+            log.debug("warm-up import failed", exc_info=True)
+        self.done.emit()
+
+
+# ------------------------------------------------------------------------------------------------
+# folder scanning (batch.plan_job decides which files are images and where outputs go)
+# ------------------------------------------------------------------------------------------------
+@dataclass
+class ScanRequest:
+    roots: list[Path]  # folders
+    files: list[Path]  # single images
+    recursive: bool
+    output_dir: Path | None
+    fmt: str
+
+
+@dataclass
+class ScanResult:
+    request: ScanRequest
+    entries: list[tuple[Path, Path | None, Path, bool, str | None]] = field(default_factory=list)
+    # (source, root folder or None, output, output exists, error)
+    problems: list[str] = field(default_factory=list)
+
+
+class FolderScanner(QThread):
+    scanned = Signal(int, object)  # request id, ScanResult
+    failed = Signal(int, str)
+
+    def __init__(self, request_id: int, request: ScanRequest, parent=None):
+        super().__init__(parent)
+        self.request_id, self.request = request_id, request
+
+    def run(self) -> None:
+        try:
+            self.scanned.emit(self.request_id, scan(self.request))
+        except Exception as exc:  # noqa: BLE001
+            log.debug("scan failed", exc_info=True)
+            self.failed.emit(self.request_id, one_line(exc))
+
+
+def scan(req: ScanRequest) -> ScanResult:
+    from .. import batch
+
+    res = ScanResult(req)
+    for root in req.roots:
+        plan = batch.plan_job([root], req.output_dir, recursive=req.recursive, fmt=req.fmt)
+        res.problems.extend(plan.problems)
+        res.entries.extend((it.source, root, it.output, it.exists, it.error) for it in plan.items)
+    if req.files:
+        plan = batch.plan_job(req.files, req.output_dir, recursive=False, fmt=req.fmt)
+        res.problems.extend(plan.problems)
+        res.entries.extend((it.source, None, it.output, it.exists, it.error) for it in plan.items)
+    return res
+
+
+# ------------------------------------------------------------------------------------------------
+# preview
+# ------------------------------------------------------------------------------------------------
+@dataclass
+class PreviewRequest:
+    request_id: int
+    path: Path
+    colouriser: Any
+    max_side: int = PREVIEW_MAX_SIDE
+
+
+@dataclass
+class PreviewResult:
+    request_id: int
+    path: Path
+    grey: QImage
+    colour: QImage | None
+    source_size: tuple[int, int]
+    preview_size: tuple[int, int]
+    working_size: int
+    seconds: float
+    notes: list[str] = field(default_factory=list)
+
+
+def rgb_to_qimage(rgb) -> QImage:
+    import numpy as np
+
+    rgb = np.ascontiguousarray(rgb)
+    h, w = rgb.shape[:2]
+    if rgb.ndim == 2:
+        return QImage(rgb.data, w, h, rgb.strides[0], QImage.Format_Grayscale8).copy()
+    return QImage(rgb.data, w, h, rgb.strides[0], QImage.Format_RGB888).copy()
+
+
+def grey_from_l(l):
+    """sRGB rendering of a lightness plane (a = b = 0), uint8 (H, W)."""
+    import numpy as np
+    import torch
+
+    from .. import colour
+
+    lt = torch.as_tensor(l, dtype=torch.float32)[None]
+    lab = torch.cat((lt, torch.zeros((2,) + tuple(lt.shape[1:]))), dim=0)
+    rgb = colour.lab_to_rgb(lab)
+    return np.clip(rgb[0].numpy() * 255.0 + 0.5, 0, 255).astype(np.uint8)
+
+
+def shrink_l(l, max_side: int):
+    """Lightness reduced (area-averaged) so its long side is at most ``max_side``."""
+    import numpy as np
+    from PIL import Image
+
+    h, w = l.shape
+    if max(h, w) <= max_side:
+        return l
+    s = max_side / max(h, w)
+    nw, nh = max(1, round(w * s)), max(1, round(h * s))
+    im = Image.fromarray(np.ascontiguousarray(l, dtype=np.float32), "F")
+    return np.asarray(im.resize((nw, nh), Image.Resampling.BOX), dtype=np.float32)
+
+
+class PreviewWorker(QThread):
+    """One long-lived thread computing previews; only the newest request is ever worked on.
+
+    ``greyReady`` comes first (right after the file is read), then ``previewReady`` with the colour.
+    Results of a request that is no longer the newest are dropped, never emitted.
+    """
+
+    greyReady = Signal(object)  # PreviewResult (colour None)
+    previewReady = Signal(object)  # PreviewResult
+    previewFailed = Signal(int, str, str)  # request id, path, message
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self._cond = threading.Condition()
+        self._pending: PreviewRequest | None = None
+        self._latest_id = -1
+        self._stop = False
+
+    def request(self, req: PreviewRequest) -> None:
+        with self._cond:
+            self._pending = req
+            self._latest_id = req.request_id
+            self._cond.notify()
+
+    def drop_pending(self, newest_id: int) -> None:
+        """Forget queued work; anything older than ``newest_id`` is not emitted."""
+        with self._cond:
+            self._pending = None
+            self._latest_id = newest_id
+
+    def stop(self) -> None:
+        with self._cond:
+            self._stop = True
+            self._pending = None
+            self._cond.notify()
+
+    def _stale(self, req: PreviewRequest) -> bool:
+        with self._cond:
+            return self._stop or req.request_id != self._latest_id
+
+    def run(self) -> None:
+        while True:
+            with self._cond:
+                while self._pending is None and not self._stop:
+                    self._cond.wait()
+                if self._stop:
+                    return
+                req, self._pending = self._pending, None
+            try:
+                self._compute(req)
+            except Exception as exc:  # noqa: BLE001 - shown in the preview pane
+                log.debug("preview failed", exc_info=True)
+                if not self._stale(req):
+                    self.previewFailed.emit(req.request_id, str(req.path), one_line(exc))
+
+    def _compute(self, req: PreviewRequest) -> None:
+        import numpy as np
+
+        from .. import imageio
+
+        t0 = time.perf_counter()
+        loaded = imageio.load_image(req.path)
+        if self._stale(req):
+            return
+        l = shrink_l(loaded.l, req.max_side)
+        grey = rgb_to_qimage(grey_from_l(l))
+        ws = int(req.colouriser.working_size)
+        base = PreviewResult(req.request_id, req.path, grey, None, (loaded.width, loaded.height),
+                             (l.shape[1], l.shape[0]), ws, 0.0, list(loaded.notes))
+        self.greyReady.emit(base)
+        if self._stale(req):
+            return
+        out = req.colouriser.colourise(l, out_dtype=np.uint8)
+        if self._stale(req):
+            return
+        base.colour = rgb_to_qimage(out.rgb)
+        base.working_size = out.working_size
+        base.notes += out.warnings
+        base.seconds = time.perf_counter() - t0
+        self.previewReady.emit(base)
+
+
+# ------------------------------------------------------------------------------------------------
+# batch
+# ------------------------------------------------------------------------------------------------
+@dataclass
+class BatchGroup:
+    """One call of plan_job: folders keep their sub-folder layout in the output."""
+
+    inputs: list[Path]
+    recursive: bool
+    only: set[Path] | None = None  # restrict the plan to these sources (the selection)
+
+
+class BatchWorker(QThread):
+    """Runs :func:`archcolour.batch.run_job` over one or more plans.
+
+    Cancel stops after the image in progress (outputs are written atomically, so nothing is left half
+    written); pause holds the generator between two images.
+    """
+
+    planned = Signal(int)  # number of items
+    itemStarted = Signal(str)  # source path
+    itemFinished = Signal(object)  # batch.ItemResult
+    progress = Signal(int, int, float)  # finished, total, ETA seconds (-1 unknown)
+    problem = Signal(str)  # planning problems
+    finishedAll = Signal(object, bool)  # batch.Summary, cancelled
+    crashed = Signal(str)
+    pausedChanged = Signal(bool)
+    holding = Signal(int)  # paused and now holding between images, after this many results
+
+    def __init__(self, groups: list[BatchGroup], colouriser, *, output_dir: Path | None, fmt: str,
+                 overwrite: bool, jpeg_quality: int, bit_depth: str = "auto", parent=None):
+        super().__init__(parent)
+        self.groups = groups
+        self.colouriser = colouriser
+        self.output_dir = output_dir
+        self.fmt = fmt
+        self.overwrite = overwrite
+        self.jpeg_quality = jpeg_quality
+        self.bit_depth = bit_depth
+        self._resume = threading.Event()
+        self._resume.set()
+        self._cancel = None
+        self._cancel_requested = False
+        self.results: list = []
+        self.paused_seconds = 0.0
+
+    # thread-safe controls
+    def cancel(self) -> None:
+        self._cancel_requested = True
+        if self._cancel is not None:
+            self._cancel.cancel()
+        self._resume.set()
+
+    def pause(self) -> None:
+        if self._resume.is_set():
+            self._resume.clear()
+            self.pausedChanged.emit(True)
+
+    def resume(self) -> None:
+        if not self._resume.is_set():
+            self._resume.set()
+            self.pausedChanged.emit(False)
+
+    @property
+    def paused(self) -> bool:
+        return not self._resume.is_set()
+
+    @property
+    def cancel_requested(self) -> bool:
+        return self._cancel_requested
+
+    def run(self) -> None:
+        try:
+            self._run()
+        except Exception as exc:  # noqa: BLE001 - a bug: report it, never hang the UI
+            log.error("batch crashed: %s", traceback.format_exc())
+            self.crashed.emit(one_line(exc))
+
+    def _plans(self, batch):
+        plans = []
+        for g in self.groups:
+            plan = batch.plan_job(g.inputs, self.output_dir, recursive=g.recursive, fmt=self.fmt,
+                                  overwrite=self.overwrite)
+            for p in plan.problems:
+                self.problem.emit(p)
+            if g.only is not None:
+                keep = {Path(s).resolve() for s in g.only}
+                plan.items = [it for it in plan.items if it.source.resolve() in keep]
+            if plan.items:
+                plans.append(plan)
+        return plans
+
+    def _run(self) -> None:
+        from .. import batch
+
+        self._cancel = batch.CancelToken()
+        if self._cancel_requested:
+            self._cancel.cancel()
+        plans = self._plans(batch)
+        total = sum(len(p.items) for p in plans)
+        self.planned.emit(total)
+        options = batch.BatchOptions(fmt=self.fmt, overwrite=self.overwrite, jpeg_quality=self.jpeg_quality,
+                                     bit_depth=self.bit_depth)
+        finished = 0
+        work_seconds = 0.0
+        worked = 0  # images actually colourised (skips are instant and say nothing about the pace)
+        t_mark = time.perf_counter()
+        self.progress.emit(0, total, -1.0)
+        for plan in plans:
+            if self._cancel.cancelled:
+                break
+            items = plan.items
+            if items:
+                self.itemStarted.emit(str(items[0].source))
+            gen = batch.run_job(plan, self.colouriser, options, self._cancel)
+            try:
+                for k, res in enumerate(gen):
+                    now = time.perf_counter()
+                    if res.status == "done":
+                        work_seconds += now - t_mark
+                        worked += 1
+                    t_mark = now
+                    finished += 1
+                    self.results.append(res)
+                    self.itemFinished.emit(res)
+                    remaining = total - finished
+                    eta = (work_seconds / worked) * remaining if worked else -1.0
+                    self.progress.emit(finished, total, eta)
+                    if not self._resume.is_set():  # paused: hold the generator between images
+                        t_pause = time.perf_counter()
+                        self.holding.emit(finished)
+                        self._resume.wait()
+                        self.paused_seconds += time.perf_counter() - t_pause
+                        t_mark = time.perf_counter()
+                    # on cancel, run_job itself stops before the next image (after reporting a
+                    # write still in flight), so the loop just runs out
+                    if k + 1 < len(items) and not self._cancel.cancelled:
+                        self.itemStarted.emit(str(items[k + 1].source))
+            finally:
+                gen.close()  # finishes a write in flight, stops the I/O threads
+        cancelled = self._cancel.cancelled and finished < total
+        self.finishedAll.emit(batch.summarise(self.results), cancelled)

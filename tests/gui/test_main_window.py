@@ -1,0 +1,404 @@
+"""The main window driven like a user would: open, drop, select, preview, batch, cancel, close, settings."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
+from PySide6.QtGui import QDragEnterEvent, QDropEvent
+from PySide6.QtWidgets import QApplication
+
+from archcolour import settings as settings_mod
+from archcolour.gui.models import State
+
+from gui_helpers import open_folder, write_grey_photos
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def outputs_in(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.rglob("*") if p.is_file())
+
+
+def assert_no_partial_files(out_dir: Path) -> None:
+    """Only finished outputs (readable images) and their provenance files; no temporary leftovers."""
+    for p in outputs_in(out_dir):
+        assert not p.name.startswith("."), p
+        assert not p.name.endswith((".tmp", ".part")), p
+        if p.suffix.lower() in (".png", ".jpg", ".tif"):
+            with Image.open(p) as im:
+                im.load()  # a truncated file would fail here
+
+
+# -- opening --------------------------------------------------------------------------------------
+def test_open_folder_lists_images_with_thumbnails(window, qtbot, photo_folder, _config_dir):
+    open_folder(qtbot, window, photo_folder)
+    entries = window.model.entries()
+    assert [e.source.name for e in entries] == [f"photo_{i:02d}.png" for i in range(4)]
+    assert all(e.state == State.PENDING for e in entries)
+    assert all(e.thumb is not None and not e.thumb.isNull() for e in entries)
+    assert max(entries[0].thumb.width(), entries[0].thumb.height()) <= 160
+    assert list((_config_dir / "cache" / "thumbnails").rglob("*.png")), "thumbnails are cached on disk"
+    assert window.folder_label.text() == "archive"
+    assert "4 images" in window.count_label.text()
+    # the first image is selected and previewed
+    assert window.list_view.currentIndex().row() == 0
+    assert window.settings.recent_folders[0] == str(photo_folder)
+    assert window.recent_menu.actions()[0].text() == str(photo_folder)
+
+
+def test_sub_folders_option(window, qtbot, photo_folder):
+    write_grey_photos(photo_folder / "trench_b", 2, seed=5)
+    open_folder(qtbot, window, photo_folder, thumbnails=False)
+    assert window.model.rowCount() == 4
+    with qtbot.waitSignal(window.folderLoaded, timeout=30000):
+        window.sub_check.setChecked(True)
+    names = [e.display_name for e in window.model.entries()]
+    assert len(names) == 6 and str(Path("trench_b") / "photo_00.png") in names
+
+
+def _drop(window, paths: list[Path]) -> bool:
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(p)) for p in paths])
+    pos = QPointF(window.width() / 2, window.height() / 2)
+    enter = QDragEnterEvent(pos, Qt.CopyAction, mime, Qt.LeftButton, Qt.NoModifier)
+    QApplication.sendEvent(window, enter)
+    if not enter.isAccepted():
+        return False
+    drop = QDropEvent(pos, Qt.CopyAction, mime, Qt.LeftButton, Qt.NoModifier)
+    QApplication.sendEvent(window, drop)
+    return drop.isAccepted()
+
+
+def test_drop_single_images_then_a_folder(window, qtbot, tmp_path):
+    loose = write_grey_photos(tmp_path / "loose", 3, seed=7)
+    with qtbot.waitSignal(window.folderLoaded, timeout=30000):
+        assert _drop(window, loose[:2])
+    assert [e.source for e in window.model.entries()] == loose[:2]
+    assert all(e.root is None for e in window.model.entries())
+    with qtbot.waitSignal(window.folderLoaded, timeout=30000):
+        assert _drop(window, [loose[2], loose[0]])  # adds the new one, no duplicates
+    assert window.model.rowCount() == 3
+    folder = tmp_path / "other"
+    write_grey_photos(folder, 2, seed=9)
+    with qtbot.waitSignal(window.folderLoaded, timeout=30000):
+        assert _drop(window, [folder])  # one folder alone is opened
+    assert window.folder == folder
+    assert [e.root for e in window.model.entries()] == [folder, folder]
+
+
+def test_drop_ignores_non_file_urls(window):
+    mime = QMimeData()
+    mime.setText("just text")
+    ev = QDragEnterEvent(QPointF(10, 10), Qt.CopyAction, mime, Qt.LeftButton, Qt.NoModifier)
+    QApplication.sendEvent(window, ev)
+    assert not ev.isAccepted()
+
+
+# -- preview -----------------------------------------------------------------------------------------
+def test_select_shows_preview_and_divider_drag(window, qtbot, photo_folder):
+    open_folder(qtbot, window, photo_folder)
+    target = photo_folder / "photo_02.png"
+    with qtbot.waitSignal(window.previewReady, timeout=30000,
+                          check_params_cb=lambda p: Path(p) == target) as blocker:
+        window.select_path(target)
+    assert blocker.args == [str(target)]
+    view = window.compare
+    assert view.has_image() and view.has_colour()
+    assert "working size" in window.preview_info.text()
+    # grey left of the divider, colour right of it (the sky of these scenes gets colour)
+    img = view.grab().toImage()
+    r = view.image_rect_in(view.pane_rects()[0])
+    y = int(r.top() + 3)
+    left = img.pixelColor(int(view.divider_x() - 20), y)
+    right = img.pixelColor(int(view.divider_x() + 20), y)
+    assert left.red() == left.green() == left.blue()
+    assert len({right.red(), right.green(), right.blue()}) > 1
+    # drag the divider to a quarter of the width
+    x = round(view.divider_x())
+    cy = view.height() // 2
+    with qtbot.waitSignal(view.dividerMoved):
+        qtbot.mousePress(view, Qt.LeftButton, pos=QPoint(x, cy))
+        qtbot.mouseMove(view, QPoint(view.width() // 4, cy))
+        qtbot.mouseRelease(view, Qt.LeftButton, pos=QPoint(view.width() // 4, cy))
+    assert view.divider == pytest.approx(0.25, abs=0.01)
+    px = view.grab().toImage().pixelColor(int(view.divider_x() + 20), y)
+    assert len({px.red(), px.green(), px.blue()}) > 1  # was grey before the drag
+
+
+def test_switching_images_drops_stale_previews(window, qtbot, photo_folder):
+    open_folder(qtbot, window, photo_folder)
+    shown = []
+    window.previewReady.connect(shown.append)
+    last = photo_folder / "photo_03.png"
+    with qtbot.waitSignal(window.previewReady, timeout=30000, check_params_cb=lambda p: Path(p) == last):
+        window.select_path(photo_folder / "photo_01.png")
+        window.select_path(photo_folder / "photo_02.png")
+        window.select_path(last)
+    assert shown == [str(last)]
+    # back to an image already previewed: served from the cache at once
+    with qtbot.waitSignal(window.previewReady, timeout=1000):
+        window.select_path(photo_folder / "photo_00.png")
+    with qtbot.waitSignal(window.previewReady, timeout=1000):
+        window.select_path(last)
+
+
+def test_working_size_change_recomputes_preview(window, qtbot, photo_folder):
+    open_folder(qtbot, window, photo_folder)
+    with qtbot.waitSignal(window.previewReady, timeout=30000):
+        window.select_path(photo_folder / "photo_01.png")
+    with qtbot.waitSignal(window.previewReady, timeout=30000):
+        window.export.size_combo.setCurrentIndex(window.export.size_combo.findData(128))
+    assert "working size 128 px" in window.preview_info.text()
+
+
+# -- batches ---------------------------------------------------------------------------------------
+def test_colourise_all(window, qtbot, photo_folder):
+    open_folder(qtbot, window, photo_folder)
+    with qtbot.waitSignal(window.batchFinished, timeout=60000) as blocker:
+        window.colourise_all()
+    summary, cancelled = blocker.args
+    assert not cancelled and (summary.done, summary.skipped, summary.failed) == (4, 0, 0)
+    if window.thumbs.busy:  # thumbnails of the outputs replace the grey ones
+        with qtbot.waitSignal(window.thumbs.idle, timeout=30000):
+            pass
+    out_dir = photo_folder / "colourised"
+    made = sorted(p.name for p in out_dir.glob("*.png"))
+    assert made == [f"photo_{i:02d}_colourised.png" for i in range(4)]
+    for e in window.model.entries():
+        assert e.state == State.DONE and e.output.exists() and e.thumb_is_output
+    with Image.open(out_dir / "photo_00_colourised.png") as im:
+        assert im.mode == "RGB" and im.size == (64, 48)
+    assert window.batch_panel.bar.value() == 4
+    assert "4 colourised" in window.batch_panel.summary.text()
+    assert_no_partial_files(out_dir)
+    # a second run skips what exists
+    with qtbot.waitSignal(window.batchFinished, timeout=60000) as blocker:
+        window.colourise_all()
+    assert blocker.args[0].skipped == 4
+    assert all(e.state == State.SKIPPED for e in window.model.entries())
+
+
+def test_colourise_selection_as_jpeg_into_chosen_folder(window, qtbot, photo_folder, tmp_path):
+    open_folder(qtbot, window, photo_folder)
+    out = tmp_path / "exports"
+    window.export.output_edit.setText(str(out))
+    window.export.format_combo.setCurrentIndex(window.export.format_combo.findData("JPEG"))
+    window.export.quality_spin.setValue(70)
+    lv = window.list_view
+    sm = lv.selectionModel()
+    sm.select(window.model.index(1), sm.SelectionFlag.ClearAndSelect)
+    sm.select(window.model.index(3), sm.SelectionFlag.Select)
+    with qtbot.waitSignal(window.batchFinished, timeout=60000):
+        window.colourise_selected()
+    assert sorted(p.name for p in out.glob("*.jpg")) == ["photo_01_colourised.jpg", "photo_03_colourised.jpg"]
+    assert not (photo_folder / "colourised").exists()
+    states = [e.state for e in window.model.entries()]
+    assert states == [State.PENDING, State.DONE, State.PENDING, State.DONE]
+
+
+def test_sixteen_bit_tiff(window, qtbot, photo_folder):
+    tifffile = pytest.importorskip("tifffile")
+    open_folder(qtbot, window, photo_folder, thumbnails=False)
+    window.export.format_combo.setCurrentIndex(window.export.format_combo.findData("TIFF16"))
+    window.select_path(photo_folder / "photo_00.png")
+    with qtbot.waitSignal(window.batchFinished, timeout=60000):
+        window.colourise_selected()
+    arr = tifffile.imread(photo_folder / "colourised" / "photo_00_colourised.tif")
+    assert arr.dtype == np.uint16 and arr.shape == (48, 64, 3)
+
+
+def test_corrupt_file_gets_an_error_row(window, qtbot, photo_folder):
+    (photo_folder / "photo_99_broken.jpg").write_bytes(b"\xff\xd8\xff this is not really a JPEG")
+    open_folder(qtbot, window, photo_folder)
+    broken = window.model.find(photo_folder / "photo_99_broken.jpg")
+    assert broken.state == State.FAILED and broken.message  # from the thumbnail already
+    with qtbot.waitSignal(window.batchFinished, timeout=60000) as blocker:
+        window.colourise_all()
+    summary, _ = blocker.args
+    assert (summary.done, summary.failed) == (4, 1)  # the batch went on past it
+    assert broken.state == State.FAILED and "photo_99_broken" not in broken.message and broken.message
+    assert window.problems_dock.isVisible()
+    assert window.problems.count() == 1 and "photo_99_broken.jpg" in window.problems.item(0).text()
+    assert "failed" in window.count_label.text()
+    assert "1 failed" in window.batch_panel.summary.text()
+
+
+def test_cancel_mid_batch_leaves_no_partial_outputs(window, qtbot, tmp_path):
+    folder = tmp_path / "many"
+    write_grey_photos(folder, 12, size=(96, 72))
+    open_folder(qtbot, window, folder, thumbnails=False)
+    with qtbot.waitSignal(window.batchStarted):
+        window.colourise_all()
+    worker = window.batch
+    # cancel from the worker thread right after its first image: deterministic "mid-batch"
+    worker.itemFinished.connect(lambda _r: worker.cancel(), Qt.DirectConnection)
+    with qtbot.waitSignal(window.batchFinished, timeout=60000) as blocker:
+        pass
+    summary, cancelled = blocker.args
+    assert cancelled
+    assert 1 <= summary.done < 12
+    out_dir = folder / "colourised"
+    written = sorted(out_dir.glob("*_colourised.png"))
+    assert len(written) == summary.done
+    assert_no_partial_files(out_dir)
+    states = [e.state for e in window.model.entries()]
+    assert states.count(State.DONE) == summary.done
+    assert states.count(State.PENDING) == 12 - summary.done
+    assert "Cancelled" in window.batch_panel.summary.text()
+    assert window.batch is None and window.run_all_action.isEnabled()
+
+
+def test_pause_and_resume(window, qtbot, tmp_path):
+    folder = tmp_path / "some"
+    write_grey_photos(folder, 6)
+    open_folder(qtbot, window, folder, thumbnails=False)
+    with qtbot.waitSignal(window.batchStarted):
+        window.colourise_all()
+    worker = window.batch
+    with qtbot.waitSignal(worker.holding, timeout=30000) as held:
+        window.toggle_pause()  # Ctrl+P: holds after the image in progress
+    assert window.batch_panel.pause_button.text() == "Resume" and worker.paused
+    n = held.args[0]
+    assert 1 <= n < 6
+    with qtbot.assertNotEmitted(worker.itemFinished, wait=300):
+        pass  # nothing moves while paused
+    assert len(worker.results) == n and worker.isRunning()
+    with qtbot.waitSignal(window.batchFinished, timeout=60000) as blocker:
+        window.toggle_pause()  # resume
+    summary, cancelled = blocker.args
+    assert summary.done == 6 and not cancelled
+
+
+def test_closing_during_a_batch_asks_then_cancels_cleanly(make_window, qtbot, tmp_path):
+    win = make_window()
+    folder = tmp_path / "many"
+    write_grey_photos(folder, 12, size=(96, 72))
+    open_folder(qtbot, win, folder, thumbnails=False)
+    asked = []
+    win.confirm_stop_batch = lambda: asked.append(1) or True
+    with qtbot.waitSignal(win.batchStarted):
+        win.colourise_all()
+    with qtbot.waitSignal(win.batchFinished, timeout=60000) as blocker:
+        assert win.close() is False  # not yet: the batch stops first
+        assert win.isVisible()
+    assert asked == [1]
+    qtbot.waitUntil(lambda: not win.isVisible(), timeout=10000)
+    summary, cancelled = blocker.args
+    assert summary.done < 12 and cancelled
+    if (folder / "colourised").exists():
+        assert_no_partial_files(folder / "colourised")
+    assert len(list((folder / "colourised").glob("*_colourised.png"))) == summary.done
+
+
+def test_closing_during_a_batch_can_be_refused(make_window, qtbot, tmp_path):
+    win = make_window()
+    write_grey_photos(tmp_path / "f", 6)
+    open_folder(qtbot, win, tmp_path / "f", thumbnails=False)
+    win.confirm_stop_batch = lambda: False
+    with qtbot.waitSignal(win.batchFinished, timeout=60000) as blocker:
+        win.colourise_all()
+        assert win.close() is False
+        assert not win.batch.cancel_requested
+    assert not blocker.args[1]  # ran to the end
+    assert win.isVisible()
+
+
+# -- settings, status, about ---------------------------------------------------------------------
+def test_settings_persist(make_window, qtbot, photo_folder, _config_dir, tmp_path):
+    win = make_window()
+    open_folder(qtbot, win, photo_folder, thumbnails=False)
+    ex = win.export
+    ex.output_edit.setText(str(tmp_path / "out"))
+    ex.format_combo.setCurrentIndex(ex.format_combo.findData("JPEG"))
+    ex.quality_spin.setValue(77)
+    ex.size_combo.setCurrentIndex(ex.size_combo.findData(384))
+    ex.overwrite_radio.setChecked(True)
+    win.side_by_side_action.setChecked(True)
+    win.resize(760, 560)
+    win.close()
+    data = json.loads((_config_dir / "settings.json").read_text())
+    assert data["fmt"] == "JPEG" and data["jpeg_quality"] == 77 and data["working_size"] == 384
+    assert data["overwrite"] is True and data["side_by_side"] is True
+    assert data["output_dir"] == str(tmp_path / "out")
+    assert data["recent_folders"] == [str(photo_folder)] and data["window_geometry"]
+
+    again = make_window(settings_mod.load_settings())
+    ex = again.export
+    assert (ex.fmt, ex.jpeg_quality, ex.working_size, ex.overwrite) == ("JPEG", 77, 384, True)
+    assert ex.output_dir == tmp_path / "out"
+    assert again.compare.side_by_side and again.side_by_side_action.isChecked()
+    assert (again.width(), again.height()) == (760, 560)
+    assert again.recent_menu.actions()[0].text() == str(photo_folder)
+
+
+def test_device_setting_reloads_engine(window, qtbot, _config_dir):
+    with qtbot.waitSignal(window.engineReady, timeout=30000) as blocker:
+        window.export.device_combo.setCurrentIndex(window.export.device_combo.findData("cpu"))
+    assert str(blocker.args[0].device) == "cpu"
+    assert json.loads((_config_dir / "settings.json").read_text())["device"] == "cpu"
+
+
+def test_unavailable_device_is_reported(make_window, qtbot):
+    s = settings_mod.Settings(device="cuda:7")
+    win = make_window(s, wait_engine=False)
+    if win.colouriser is None and win.engine_error is None:
+        with qtbot.waitSignal(win.engineFailed, timeout=30000):
+            pass
+    if win.engine_error is None:
+        pytest.skip("this machine has a CUDA device 7")
+    assert "Model: not loaded" == win.model_label.text()
+    assert not win.run_all_action.isEnabled()
+
+
+def test_status_bar_shows_device_and_model(window):
+    info = window.colouriser.info
+    assert window.device_label.text() in ("Device: CPU", window.colouriser.device_name)
+    assert info.name in window.model_label.text() and info.short_hash in window.model_label.text()
+    assert info.version in window.model_label.text()
+
+
+def test_about_dialog_shows_version_model_card_and_licences(qtbot, tiny_models_dir, tmp_path, monkeypatch):
+    import shutil
+
+    from archcolour import __version__
+    from archcolour.engine import Colouriser
+    from archcolour.gui.about import AboutDialog
+
+    models = tmp_path / "models"
+    shutil.copytree(tiny_models_dir, models)
+    (models / "MODEL_CARD.md").write_text(
+        "# Tiny test model\n\nTrained for a few steps on synthetic skies.\n\n## Data\n\nGenerated scenes.\n\n"
+        "## Recipe\n\n30 Adam steps.\n\n## Numbers\n\nNOT IN THE SUMMARY\n", encoding="utf-8")
+    monkeypatch.setenv("ARCHCOLOUR_MODELS", str(models))
+    c = Colouriser(device="cpu")
+    dlg = AboutDialog(c, "Device: CPU")
+    qtbot.addWidget(dlg)
+    text = dlg.text.toPlainText()
+    assert "Trained for a few steps on synthetic skies." in text and "Generated scenes." in text
+    assert "NOT IN THE SUMMARY" not in text
+    assert c.info.short_hash in text and "LGPL-3.0" in text and "PyTorch" in text
+    from PySide6.QtWidgets import QLabel
+
+    assert any(__version__ in lbl.text() for lbl in dlg.findChildren(QLabel))
+
+
+def test_shortcuts_cover_frequent_actions_without_clashes(window):
+    table = dict(window.shortcut_table())
+    for name in ("Open folder…", "Colourise selected", "Colourise all", "Pause", "Cancel batch", "Fit", "100%",
+                 "Side by side", "Quit", "About archcolour"):
+        assert name in table, name
+    seqs = [k for keys in table.values() for k in keys.split(", ")]
+    assert len(seqs) == len(set(seqs)), "two actions share a shortcut"
+
+
+def test_window_module_does_not_import_torch():
+    code = ("import sys; import archcolour.gui.app, archcolour.gui.main_window; "
+            "bad = [m for m in ('torch', 'archcolour.engine', 'archcolour.imageio', 'archcolour.batch') "
+            "if m in sys.modules]; assert not bad, bad")
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT)

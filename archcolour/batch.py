@@ -338,7 +338,8 @@ def run_job(plan: JobPlan, colouriser: "Colouriser", options: BatchOptions | Non
     First removes temporary files a killed earlier run left for this plan's outputs. With
     ``options.manifest`` each result is appended (fsynced) to ``manifest.jsonl`` in the output folder
     before it is yielded; with ``options.sidecar`` a skipped output whose sidecar is missing (a kill
-    between the two writes) gets it rebuilt from its embedded XMP.
+    between the two writes) gets it rebuilt from its embedded XMP. ``colouriser`` may be None when no
+    item needs colourising (all outputs exist): the skips are still recorded.
     """
     options = options or BatchOptions()
     provs: dict[Path, _Provenance] = {}

@@ -210,7 +210,9 @@ def cmd_colourise(args: argparse.Namespace, *, out: TextIO | None = None, err: T
     progress = _Progress(len(plan.items), err, out, quiet=args.quiet)
     summary = batch.Summary(failed=len(missing))
     progress.draw(plan.items[0].source.name)
-    results = batch.run_job(plan, colouriser, options, cancel) if colouriser is not None else _all_skipped(plan, batch)
+    # with nothing to colourise (colouriser None) run_job still records the skips in the manifest and
+    # rebuilds a sidecar lost to a kill between the output and its sidecar
+    results = batch.run_job(plan, colouriser, options, cancel)
     try:
         for i, r in enumerate(results):
             progress.step()
@@ -234,14 +236,6 @@ def cmd_colourise(args: argparse.Namespace, *, out: TextIO | None = None, err: T
     progress.close()
     out.write(f"Summary: {summary}\n")
     return EXIT_OK if summary.ok else EXIT_FAILED
-
-
-def _all_skipped(plan, batch):
-    for it in plan.items:
-        if it.error is not None:
-            yield batch.ItemResult(it.source, it.output, "failed", it.error, 0.0)
-        else:
-            yield batch.ItemResult(it.source, it.output, "skipped", "output exists", 0.0)
 
 
 # --------------------------------------------------------------------------------------------

@@ -180,31 +180,53 @@ class Colouriser:
         return ColourisedImage(rgb=rgb, working_size=used, warnings=warnings)
 
     @staticmethod
-    def upsample_ab_rows(ab_small: torch.Tensor, H: int, W: int, top: int, bottom: int) -> torch.Tensor:
+    def upsample_ab_x(ab_small: torch.Tensor, W: int) -> torch.Tensor:
+        """First, horizontal pass of the bilinear upsampling: ab (1, 2, h, w) -> (2, h, W)."""
+        h = ab_small.shape[-2]
+        return F.interpolate(ab_small, size=(h, W), mode="bilinear", align_corners=False)[0]
+
+    @staticmethod
+    def lerp_rows(ab_x: torch.Tensor, H: int, top: int, bottom: int) -> torch.Tensor:
+        """Second, vertical pass: rows [top, bottom) of the (2, H, W) upsampling of ``ab_x`` (2, h, W)."""
+        h = ab_x.shape[-2]
+        ys = ((torch.arange(top, bottom, dtype=torch.float64) + 0.5) * (h / H) - 0.5).clamp(0, h - 1)
+        y0 = ys.floor().long()
+        y1 = (y0 + 1).clamp(max=h - 1)
+        wy = (ys - y0).float()[None, :, None]
+        a = ab_x.index_select(1, y0)
+        b = ab_x.index_select(1, y1)
+        return a.add_((b - a).mul_(wy))
+
+    @classmethod
+    def upsample_ab_rows(cls, ab_small: torch.Tensor, H: int, W: int, top: int, bottom: int) -> torch.Tensor:
         """Bilinear upsampling of ab (1, 2, h, w) to rows [top, bottom) of an (H, W) image.
 
-        Identical to ``F.interpolate(..., size=(H, W), mode='bilinear', align_corners=False)``
-        restricted to those rows, without materialising the full-resolution ab.
+        Equal (to float rounding) to ``F.interpolate(..., size=(H, W), mode='bilinear',
+        align_corners=False)`` restricted to those rows, without materialising the full-resolution ab.
+        Bilinear interpolation is separable, so :meth:`recombine` does the horizontal pass once at the
+        network's height and only the vertical pass per strip.
         """
-        h, w = ab_small.shape[-2:]
-        ys = (torch.arange(top, bottom, dtype=torch.float64) + 0.5) * (h / H) - 0.5
-        xs = (torch.arange(W, dtype=torch.float64) + 0.5) * (w / W) - 0.5
-        ys, xs = ys.clamp(0, h - 1), xs.clamp(0, w - 1)
-        y0 = ys.floor().long()
-        x0 = xs.floor().long()
-        y1 = (y0 + 1).clamp(max=h - 1)
-        x1 = (x0 + 1).clamp(max=w - 1)
-        wy = (ys - y0).float()[:, None]
-        wx = (xs - x0).float()[None, :]
-        src = ab_small[0]
-        rows = src[:, y0, :] * (1 - wy) + src[:, y1, :] * wy  # (2, rows, w)
-        return rows[:, :, x0] * (1 - wx) + rows[:, :, x1] * wx  # (2, rows, W)
+        return cls.lerp_rows(cls.upsample_ab_x(ab_small, W), H, top, bottom)
+
+    @staticmethod
+    def lab_strip_to_rgb(l: torch.Tensor, ab: torch.Tensor, tol: float = 1e-4) -> torch.Tensor:
+        """(1, h, W) L + (2, h, W) ab -> sRGB (3, h, W) in [0, 1], out-of-gamut chroma reduced.
+
+        The same result as ``lab_to_rgb(cat(l, gamut_map_ab(l, ab)))``, but the conversion runs once
+        over the strip and the gamut search only over the (few) out-of-gamut pixels.
+        """
+        rgb = colour.lab_to_rgb_unclipped(torch.cat((l, ab), dim=0))
+        bad = ((rgb < -tol) | (rgb > 1 + tol)).any(dim=0)
+        if bool(bad.any()):
+            lb = l[:, bad][..., None]  # (1, P, 1)
+            abb = colour.gamut_map_ab(lb, ab[:, bad][..., None], tol=tol)  # (2, P, 1)
+            rgb[:, bad] = colour.lab_to_rgb_unclipped(torch.cat((lb, abb), dim=0))[..., 0]
+        return rgb.clamp_(0.0, 1.0)
 
     def recombine(self, l_full: torch.Tensor, ab_small: torch.Tensor, out_dtype=np.uint8, strip_rows: int = STRIP_ROWS) -> np.ndarray:
         """Full-resolution L + upsampled ab -> sRGB array (H, W, 3), strip by strip."""
         H, W = l_full.shape
         out_dtype = np.dtype(out_dtype)
-        out = np.empty((H, W, 3), dtype=out_dtype)
         if out_dtype == np.uint8:
             scale = 255.0
         elif out_dtype == np.uint16:
@@ -213,16 +235,16 @@ class Colouriser:
             scale = None
         else:
             raise ValueError(f"unsupported output dtype {out_dtype}")
+        out = np.empty((H, W, 3), dtype=out_dtype)
+        ab_x = self.upsample_ab_x(ab_small, W)  # (2, h, W): small (h is the working size)
         for top in range(0, H, strip_rows):
             bottom = min(H, top + strip_rows)
             l = l_full[top:bottom][None]
-            ab = self.upsample_ab_rows(ab_small, H, W, top, bottom)
-            ab = colour.gamut_map_ab(l, ab)
-            rgb = colour.lab_to_rgb(torch.cat((l, ab), dim=0), chunk_rows=None)
-            rgb = rgb.permute(1, 2, 0)
+            ab = self.lerp_rows(ab_x, H, top, bottom)
+            rgb = self.lab_strip_to_rgb(l, ab).permute(1, 2, 0)
             if scale is None:
                 out[top:bottom] = rgb.numpy()
             else:
-                out[top:bottom] = torch.round(rgb * scale).numpy().astype(out_dtype)
+                out[top:bottom] = rgb.mul_(scale).round_().numpy().astype(out_dtype)
         return out
 

@@ -35,6 +35,7 @@ import numpy as np
 from . import imageio, provenance
 
 if TYPE_CHECKING:  # pragma: no cover
+    from . import c2pa_signing
     from .engine import ColourisedImage, Colouriser
 
 log = logging.getLogger(__name__)
@@ -82,6 +83,7 @@ class BatchOptions:
     manifest: bool = True  # JSONL manifest of the batch in the output folder (written by provenance)
     bit_depth: str = "auto"  # auto (16 for 16-bit sources saved as PNG/TIFF) | 8 | 16
     overlap: bool = True  # decode the next / encode the previous image while the network runs
+    c2pa: "c2pa_signing.C2paConfig | None" = None  # sign each output with a C2PA manifest (optional)
 
 
 @dataclass
@@ -324,6 +326,14 @@ def _save(item: JobItem, loaded: imageio.LoadedImage, rgb: np.ndarray, prov: _Pr
         icc=prov.icc if prov.icc is not None else output_icc(loaded.meta.icc),
         dpi=loaded.meta.dpi, description=prov.description, jpeg_quality=options.jpeg_quality,
     )
+    if options.c2pa is not None and prov.record is not None:
+        from . import c2pa_signing
+
+        try:
+            c2pa_signing.sign_output(item.output, prov.record, options.c2pa, source=item.source)
+        except BaseException:
+            item.output.unlink(missing_ok=True)  # no unsigned output that a resume would then skip
+            raise
     if prov.record is not None and (options.sidecar or options.manifest):
         prov.output_sha256 = provenance.sha256_file(item.output)
         if options.sidecar:

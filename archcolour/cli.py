@@ -162,6 +162,10 @@ def _add_colourise(sub) -> None:
                    help="do not write the provenance sidecar <output>.json (the XMP inside is always written)")
     p.add_argument("--no-manifest", dest="manifest", action="store_false",
                    help="do not append to the batch manifest (manifest.jsonl in the output folder)")
+    p.add_argument("--c2pa-cert", metavar="PEM",
+                   help="sign each output with a C2PA manifest using this certificate chain (leaf first; "
+                        "or $ARCHCOLOUR_C2PA_CERT); needs --c2pa-key and the c2pa-python package")
+    p.add_argument("--c2pa-key", metavar="PEM", help="private key for --c2pa-cert (or $ARCHCOLOUR_C2PA_KEY)")
     p.add_argument("-q", "--quiet", action="store_true", help="print only failures and the summary")
     p.set_defaults(func=cmd_colourise)
 
@@ -204,8 +208,25 @@ def cmd_colourise(args: argparse.Namespace, *, out: TextIO | None = None, err: T
                       f"working size {colouriser.working_size} px; {len(plan.items)} image(s) -> {args.output}\n")
             out.flush()
 
+    c2pa_config = None
+    cert = args.c2pa_cert or os.environ.get("ARCHCOLOUR_C2PA_CERT")
+    key = args.c2pa_key or os.environ.get("ARCHCOLOUR_C2PA_KEY")
+    if cert or key:
+        from . import c2pa_signing
+
+        if not (cert and key):
+            err.write("archcolour: error: C2PA signing needs both a certificate (--c2pa-cert) and a key (--c2pa-key)\n")
+            return EXIT_USAGE
+        c2pa_config = c2pa_signing.C2paConfig(Path(cert), Path(key), os.environ.get("ARCHCOLOUR_C2PA_ALG", "es256"),
+                                              os.environ.get("ARCHCOLOUR_C2PA_TSA_URL") or None)
+        try:
+            c2pa_config.check()
+        except c2pa_signing.C2paError as e:
+            err.write(f"archcolour: error: {e}\n")
+            return EXIT_USAGE
     options = batch.BatchOptions(fmt=args.format, overwrite=args.overwrite, jpeg_quality=args.jpeg_quality,
-                                 bit_depth=args.bit_depth, sidecar=args.sidecar, manifest=args.manifest)
+                                 bit_depth=args.bit_depth, sidecar=args.sidecar, manifest=args.manifest,
+                                 c2pa=c2pa_config)
     cancel = batch.CancelToken()
     progress = _Progress(len(plan.items), err, out, quiet=args.quiet)
     summary = batch.Summary(failed=len(missing))
@@ -285,7 +306,7 @@ def _add_inspect(sub) -> None:
 def cmd_inspect(args: argparse.Namespace, *, out: TextIO | None = None, err: TextIO | None = None) -> int:
     import json
 
-    from . import provenance
+    from . import c2pa_signing, provenance
 
     out = out or sys.stdout
     err = err or sys.stderr
@@ -304,12 +325,17 @@ def cmd_inspect(args: argparse.Namespace, *, out: TextIO | None = None, err: Tex
             continue
         if prov is None and status == EXIT_OK:
             status = EXIT_FAILED
+        c2 = c2pa_signing.read_c2pa(f)
+        if prov is not None and c2 is not None:
+            prov["c2pa"] = c2
         if args.json:
             found[str(f)] = prov
         else:
             if i:
                 out.write("\n")
             out.write(provenance.format_provenance(f, prov) + "\n")
+            if prov is not None and c2pa_signing.available():
+                out.write(c2pa_signing.describe(c2) + "\n")
     if args.json:
         out.write(json.dumps(found if len(args.files) > 1 else next(iter(found.values()), None),
                              indent=2, ensure_ascii=False) + "\n")

@@ -1,0 +1,196 @@
+"""Optional C2PA manifest (Content Credentials) signed with the user's certificate and key.
+
+Needs the ``c2pa-python`` package (extra ``c2pa``); with no certificate configured, or without the
+package, nothing is signed and nothing fails: :func:`C2paConfig.from_env` returns None.
+
+The manifest has a ``c2pa.actions.v2`` assertion: ``c2pa.opened`` on the source (added as a
+``parentOf`` ingredient, read only) then ``c2pa.edited`` with the IPTC digital source type
+``compositeWithTrainedAlgorithmicMedia``, archcolour as software agent and the model and engine
+parameters. A lone self-signed certificate is refused by c2pa: use a leaf certificate issued by a CA
+(chain PEM: leaf first, then the CA). Without a trust list a reader reports the signature as valid
+but untrusted.
+"""
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .provenance import DIGITAL_SOURCE_TYPE, MIME_TYPES, Provenance, format_from_suffix
+
+ENV_CERT = "ARCHCOLOUR_C2PA_CERT"
+ENV_KEY = "ARCHCOLOUR_C2PA_KEY"
+ENV_ALG = "ARCHCOLOUR_C2PA_ALG"
+ENV_TSA = "ARCHCOLOUR_C2PA_TSA_URL"
+SIGNABLE = ("JPEG", "PNG", "TIFF", "WEBP")
+
+
+class C2paError(RuntimeError):
+    """Signing was asked for and could not be done (message is one line)."""
+
+
+def available() -> bool:
+    try:
+        import c2pa  # noqa: F401
+    except Exception:  # noqa: BLE001 - missing package or its native library
+        return False
+    return True
+
+
+@dataclass(frozen=True)
+class C2paConfig:
+    """A PEM certificate chain (leaf first) and its PEM private key."""
+
+    cert: Path
+    key: Path
+    alg: str = "es256"  # es256 | es384 | es512 | ps256 | ps384 | ps512 | ed25519
+    tsa_url: str | None = None
+
+    @classmethod
+    def from_env(cls) -> "C2paConfig | None":
+        cert, key = os.environ.get(ENV_CERT), os.environ.get(ENV_KEY)
+        if not cert or not key:
+            return None
+        return cls(Path(cert), Path(key), os.environ.get(ENV_ALG, "es256"), os.environ.get(ENV_TSA) or None)
+
+    def check(self) -> None:
+        """Raise :class:`C2paError` when signing cannot work (package missing, files unreadable)."""
+        if not available():
+            raise C2paError("C2PA signing needs the c2pa-python package (pip install 'archcolour[c2pa]')")
+        for what, p in (("certificate", self.cert), ("private key", self.key)):
+            if not Path(p).is_file():
+                raise C2paError(f"C2PA {what} {p} not found")
+        pem = Path(self.cert).read_bytes()
+        if b"BEGIN CERTIFICATE" not in pem:
+            raise C2paError(f"C2PA certificate {self.cert} is not a PEM certificate chain")
+
+
+def manifest_definition(prov: Provenance, output_name: str, mime: str, with_ingredient: bool) -> dict[str, Any]:
+    edited = {
+        "action": "c2pa.edited",
+        "digitalSourceType": DIGITAL_SOURCE_TYPE,
+        "softwareAgent": {"name": prov.tool_name, "version": prov.tool_version},
+        "description": prov.description,
+        "parameters": {
+            "model": prov.model_name, "model_version": prov.model_version, "model_sha256": prov.model_sha256,
+            "working_size": prov.working_size, "seed": prov.seed, "device": prov.device,
+            "source_sha256": prov.source_sha256,
+        },
+    }
+    actions = [edited]
+    if with_ingredient:
+        actions.insert(0, {"action": "c2pa.opened", "parameters": {"ingredientIds": ["source"]}})
+    else:
+        actions.insert(0, {"action": "c2pa.created", "digitalSourceType": DIGITAL_SOURCE_TYPE})
+    return {
+        "claim_generator_info": [{"name": prov.tool_name, "version": prov.tool_version}],
+        "title": output_name,
+        "format": mime,
+        "assertions": [{"label": "c2pa.actions.v2", "data": {"actions": actions}}],
+    }
+
+
+def sign_output(output: str | os.PathLike, prov: Provenance, config: C2paConfig,
+                source: str | os.PathLike | None = None) -> None:
+    """Embed a signed C2PA manifest in ``output`` (atomically: temporary file + rename).
+
+    The source is only read (as the ``parentOf`` ingredient). Raises :class:`C2paError`.
+    """
+    config.check()
+    import c2pa
+
+    output = Path(output)
+    fmt = format_from_suffix(output.suffix)
+    if fmt not in SIGNABLE:
+        raise C2paError(f"C2PA signing is not supported for {output.suffix} files")
+    mime = MIME_TYPES[fmt]
+    src = Path(source) if source is not None else None
+    src_fmt = format_from_suffix(src.suffix) if src is not None else None
+    with_ingredient = src is not None and src.is_file() and src_fmt in SIGNABLE
+    tmp = output.with_name(f".{output.name}.{secrets.token_hex(4)}.tmp")
+    try:
+        info = c2pa.C2paSignerInfo(alg=config.alg.lower().encode(), sign_cert=Path(config.cert).read_bytes(),
+                                   private_key=Path(config.key).read_bytes(),
+                                   ta_url=config.tsa_url.encode() if config.tsa_url else None)
+        signer = c2pa.Signer.from_info(info)
+        builder = c2pa.Builder(manifest_definition(prov, output.name, mime, with_ingredient))
+        if with_ingredient:
+            with open(src, "rb") as f:
+                builder.add_ingredient({"title": src.name, "relationship": "parentOf", "label": "source",
+                                        "instance_id": prov.source_instance_id or prov.source_document_id or ""},
+                                       MIME_TYPES[src_fmt], f)
+        with open(output, "rb") as s, open(tmp, "w+b") as d:
+            builder.sign(signer, mime, s, d)
+            d.flush()
+            os.fsync(d.fileno())
+        _verify(tmp, mime)
+        os.replace(tmp, output)
+    except C2paError:
+        raise
+    except Exception as e:  # noqa: BLE001 - c2pa raises its own error types
+        raise C2paError(f"C2PA signing failed: {' '.join(str(e).split()) or type(e).__name__}") from None
+    finally:
+        try:
+            tmp.unlink()
+        except FileNotFoundError:
+            pass
+
+
+#: Validation failures expected without a trust list / network; anything else means a broken signature.
+_TOLERATED = {"signingCredential.untrusted", "signingCredential.ocsp.skipped", "timeStamp.untrusted"}
+
+
+def _verify(path: Path, mime: str) -> None:
+    """Read the freshly signed file back; refuse it when its manifest does not validate."""
+    import c2pa
+
+    with open(path, "rb") as f:
+        reader = c2pa.Reader(mime, f)
+        state = reader.get_validation_state()
+        results = reader.get_validation_results() or {}
+    failures = [x.get("code") for x in (results.get("activeManifest") or {}).get("failure", [])]
+    bad = [c for c in failures if c not in _TOLERATED]
+    if state == "Invalid" or bad:
+        raise C2paError(f"C2PA signing failed: the signed manifest does not validate ({', '.join(bad) or state}); "
+                        "check that the key matches the certificate")
+
+
+def read_c2pa(path: str | os.PathLike) -> dict[str, Any] | None:
+    """{'validation_state', 'claim_generator', 'signer', 'actions'} of a file's C2PA manifest, or None."""
+    if not available():
+        return None
+    import c2pa
+
+    try:
+        reader = c2pa.Reader(str(path))
+    except Exception:  # noqa: BLE001 - no manifest (or unreadable): nothing to report
+        return None
+    try:
+        m = reader.get_active_manifest() or {}
+        state = reader.get_validation_state()
+    except Exception:  # noqa: BLE001
+        return None
+    actions = []
+    for a in m.get("assertions", []):
+        if str(a.get("label", "")).startswith("c2pa.actions"):
+            actions.extend(a.get("data", {}).get("actions", []))
+    sig = m.get("signature_info") or {}
+    gen = (m.get("claim_generator_info") or [{}])[0]
+    return {"validation_state": state, "claim_generator": f"{gen.get('name', '')} {gen.get('version', '')}".strip(),
+            "signer": sig.get("common_name") or sig.get("issuer"), "issuer": sig.get("issuer"),
+            "actions": [{k: v for k, v in a.items() if k in ("action", "digitalSourceType", "softwareAgent")}
+                        for a in actions],
+            "ingredients": [i.get("title") for i in m.get("ingredients", [])]}
+
+
+def describe(c2: dict[str, Any] | None) -> str:
+    if not c2:
+        return "  C2PA:                none"
+    acts = ", ".join(a.get("action", "?") for a in c2.get("actions", []))
+    return (f"  C2PA:                {c2.get('validation_state')} manifest signed by {c2.get('signer')} "
+            f"(issuer {c2.get('issuer')}); actions: {acts}; ingredients: {', '.join(c2.get('ingredients') or []) or 'none'}")
+
+
+__all__ = ["C2paConfig", "C2paError", "available", "describe", "manifest_definition", "read_c2pa", "sign_output"]

@@ -24,8 +24,10 @@ from .weights import ModelInfo, load_model
 
 log = logging.getLogger(__name__)
 
-#: Rows per strip when recombining at full resolution.
+#: Rows per strip when recombining at full resolution (at most; wide images use fewer rows).
 STRIP_ROWS = 256
+#: Pixels per strip: bounds the float temporaries of the Lab -> RGB conversion (~15 of them).
+STRIP_PIXELS = 1 << 20
 MIN_WORKING_SIZE = 64
 
 
@@ -166,7 +168,7 @@ class Colouriser:
 
     # -- full resolution -----------------------------------------------------------------------
     @torch.inference_mode()
-    def colourise(self, l_full: np.ndarray | torch.Tensor, out_dtype=np.uint8, strip_rows: int = STRIP_ROWS) -> ColourisedImage:
+    def colourise(self, l_full: np.ndarray | torch.Tensor, out_dtype=np.uint8, strip_rows: int | None = None) -> ColourisedImage:
         """Colourise a lightness image (H, W) in [0, 100] to sRGB (H, W, 3) of ``out_dtype``.
 
         ``out_dtype`` is np.uint8, np.uint16 or np.float32 (values in [0, 1]).
@@ -223,9 +225,15 @@ class Colouriser:
             rgb[:, bad] = colour.lab_to_rgb_unclipped(torch.cat((lb, abb), dim=0))[..., 0]
         return rgb.clamp_(0.0, 1.0)
 
-    def recombine(self, l_full: torch.Tensor, ab_small: torch.Tensor, out_dtype=np.uint8, strip_rows: int = STRIP_ROWS) -> np.ndarray:
-        """Full-resolution L + upsampled ab -> sRGB array (H, W, 3), strip by strip."""
+    def recombine(self, l_full: torch.Tensor, ab_small: torch.Tensor, out_dtype=np.uint8, strip_rows: int | None = None) -> np.ndarray:
+        """Full-resolution L + upsampled ab -> sRGB array (H, W, 3), strip by strip.
+
+        ``strip_rows`` None picks up to :data:`STRIP_ROWS` rows, fewer for wide images, so a strip
+        holds about :data:`STRIP_PIXELS` pixels whatever the width.
+        """
         H, W = l_full.shape
+        if not strip_rows:
+            strip_rows = max(8, min(STRIP_ROWS, STRIP_PIXELS // max(1, W)))
         out_dtype = np.dtype(out_dtype)
         if out_dtype == np.uint8:
             scale = 255.0

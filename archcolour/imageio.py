@@ -73,6 +73,9 @@ SAVE_FORMATS = {"JPEG": ".jpg", "PNG": ".png", "TIFF": ".tif", "WEBP": ".webp", 
 #: Extensions (lower case) recognised as images when walking folders.
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".jpe", ".png", ".tif", ".tiff", ".webp", ".bmp")
 
+#: zlib level of PNG outputs: 3 is about twice as fast as 6 for files ~8% larger (photographs).
+PNG_LEVEL = 3
+
 _ROWS = 512  # rows per chunk for per-pixel conversions (bounded temporaries)
 
 _TIFF_MAGIC = (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+")
@@ -605,7 +608,7 @@ def _png_meta_chunks(xmp, exif, icc, dpi, description) -> list[bytes]:
     return chunks
 
 
-def _write_png16(f, rgb: np.ndarray, chunks: list[bytes], level: int = 6) -> None:
+def _write_png16(f, rgb: np.ndarray, chunks: list[bytes], level: int = PNG_LEVEL) -> None:
     """16-bit RGB PNG: rows filtered with 'Sub' (vectorised), deflate-streamed in row blocks."""
     h, w, c = rgb.shape
     f.write(b"\x89PNG\r\n\x1a\n")
@@ -727,7 +730,7 @@ def _write(tmp: Path, rgb, fmt, *, xmp, exif, icc, dpi, description, jpeg_qualit
                 info.add_itxt("XML:com.adobe.xmp", xmp.decode("utf-8", errors="replace"), zip=False)
             if description:
                 info.add_text("Description", description)
-            kwargs = {"pnginfo": info, "compress_level": 6}
+            kwargs = {"pnginfo": info, "compress_level": PNG_LEVEL}
             out_exif = _output_exif(exif, None)
             if out_exif:
                 kwargs["exif"] = out_exif

@@ -72,6 +72,7 @@ class Config:
     ckpt_every: int = 2000  # image-steps
     snapshots: list[int] = field(default_factory=list)  # image-steps at which to export weights too
     val_images: int = 512
+    log_every: int = 256  # image-steps between training-loss records
     threads: int = 0
     name: str = ""
     limit_per_set: int | None = None
@@ -227,19 +228,19 @@ class Trainer:
                 g_out = self.disc(fake)
                 loss = F.binary_cross_entropy_with_logits(g_out, torch.ones_like(g_out))
                 acc = 0.5 * ((d_real > 0).float().mean() + (d_fake < 0).float().mean())
-                rec.update(d_bce=float(loss_d), d_acc=float(acc), g_bce=float(loss), mse=float(losses.mse(fake.detach(), ab)))
+                rec.update(d_bce=float(loss_d.detach()), d_acc=float(acc), g_bce=float(loss.detach()), mse=float(losses.mse(fake.detach(), ab)))
             else:
                 pred = self.model(l, noise)
                 if kind == "mse":
                     loss = losses.mse(pred, ab)
-                    rec["mse"] = float(loss)
+                    rec["mse"] = float(loss.detach())
                 else:
                     loss, parts = losses.ours(pred, ab, self.spec.get("chroma_weight", 1.0))
                     rec.update(parts, mse=float(losses.mse(pred.detach(), ab)))
         self.opt.zero_grad(set_to_none=True)
         loss.backward()
         self.opt.step()
-        rec["loss"] = float(loss)
+        rec["loss"] = float(loss.detach())
         self.step += 1
         return rec
 
@@ -294,7 +295,7 @@ class Trainer:
             rec = self.train_step()
             for k, v in rec.items():
                 acc.setdefault(k, []).append(v)
-            if self.step % max(1, 256 // b) == 0 or self.step == self.iters:
+            if self.step % max(1, cfg.log_every // b) == 0 or self.step == self.iters:
                 self.history["train"].append({k: float(np.mean(v)) for k, v in acc.items()} | {"it": self.step, "image_steps": self.step * b})
                 acc = {}
             if self.step % eval_it == 0 or self.step == self.iters:

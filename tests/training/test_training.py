@@ -1,0 +1,115 @@
+"""The training module on tiny generated data: it learns, resumes exactly, and exports usable weights."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from tests.conftest import synthetic_rgb_batch
+from training import data as tdata
+from training.train import Config, Trainer, load_data
+
+TINY = {"hparams": {"widths": [8, 8, 16, 16, 16]}, "working_size": 64, "warmup": 0.0}
+
+
+@pytest.fixture(scope="module")
+def data_root(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("datasets")
+    for s, set_name in enumerate(["setA", "setB"]):
+        (root / set_name / "cls").mkdir(parents=True)
+        imgs = synthetic_rgb_batch(24, 40, seed=s)
+        for i, t in enumerate(imgs):
+            arr = (t.permute(1, 2, 0).numpy() * 255).astype(np.uint8)
+            Image.fromarray(arr).save(root / set_name / "cls" / f"img{i:02d}.png")
+    # a greyscale photo must be filtered out when packing
+    Image.fromarray(np.full((40, 40, 3), 128, np.uint8)).save(root / "setA" / "cls" / "grey.png")
+    return root
+
+
+def _cfg(tmp_path: Path, data_root: Path, **kw) -> Config:
+    base = dict(recipe="ours", out=str(tmp_path / "run"), image_steps=8 * 40, batch=8, size=32, seed=3,
+                device="cpu", data_root=str(data_root), cache=str(tmp_path / "cache"), eval_every=80,
+                ckpt_every=80, val_images=8, log_every=8, overrides=dict(TINY))
+    base.update(kw)
+    return Config(**base)
+
+
+def test_split_is_deterministic_and_close_to_80_15_5():
+    paths = [f"set{i % 3}/class{i % 7}/{i:05d}.jpg" for i in range(6000)]
+    splits = [tdata.split_of(p) for p in paths]
+    assert splits == [tdata.split_of(p) for p in reversed(paths)][::-1]  # order-independent
+    frac = {s: splits.count(s) / len(splits) for s in tdata.SPLITS}
+    assert abs(frac["train"] - 0.80) < 0.02 and abs(frac["val"] - 0.15) < 0.02 and abs(frac["test"] - 0.05) < 0.01
+
+
+def test_packing_filters_grey_and_keeps_every_split(tmp_path, data_root):
+    paths = tdata.pack(data_root, tmp_path / "cache", size=32, progress=False)
+    splits = {s: tdata.load_packed(p) for s, p in paths.items()}
+    relpaths = [r for s in splits.values() for r in s.relpaths]
+    assert "setA/cls/grey.png" not in relpaths
+    assert len(relpaths) == 48  # every colour image lands in exactly one split
+    for s, split in splits.items():
+        assert split.images.dtype == np.uint8 and split.images.shape[1:] == (32, 32, 3)
+        assert all(tdata.split_of(r) == s for r in split.relpaths)
+
+
+def test_sqrt_balancing_gives_each_set_sqrt_share():
+    split = tdata.PackedSplit(np.zeros((5, 1, 1, 3), np.uint8), np.array([0, 0, 0, 0, 1]), ["a", "b"], list("abcde"))
+    w = tdata.sampling_weights(split, "sqrt")
+    assert np.isclose(w[:4].sum() / w[4], 2.0)  # sqrt(4) : sqrt(1)
+    assert np.isclose(tdata.sampling_weights(split, "natural")[4], 0.2)
+
+
+def test_loss_goes_down(tmp_path, data_root):
+    cfg = _cfg(tmp_path, data_root)
+    train, val, summary = load_data(cfg)
+    trainer = Trainer(cfg, train, val, summary)
+    trainer.run()
+    losses = [r["loss"] for r in trainer.history["train"]]
+    assert np.mean(losses[-3:]) < 0.8 * np.mean(losses[:3])
+    vals = [v["val_mse"] for v in trainer.history["val"]]
+    assert vals[-1] < vals[0]
+
+
+@pytest.mark.parametrize("recipe", ["ours", "gan"])
+def test_resume_continues_exactly(tmp_path, data_root, recipe):
+    over = dict(TINY) if recipe == "ours" else {}
+    kw = dict(image_steps=8 * 6, overrides=over)
+    if recipe == "gan":
+        # a tiny generator is not available for the seed architecture; use the real one on 16 px
+        kw.update(size=16, batch=4, image_steps=4 * 4)
+    straight = Trainer(_cfg(tmp_path / "a", data_root, recipe=recipe, **kw), *load_data(_cfg(tmp_path / "a", data_root, **kw)))
+    straight.run()
+    cfg_b = _cfg(tmp_path / "b", data_root, recipe=recipe, **kw)
+    first = Trainer(cfg_b, *load_data(cfg_b))
+    first.run(stop_after=first.iters // 2)
+    second = Trainer(cfg_b, *load_data(cfg_b))
+    assert second.resume() and second.step == first.iters // 2
+    second.run()
+    for (k, a), b in zip(straight.model.state_dict().items(), second.model.state_dict().values()):
+        assert torch.equal(a, b), k
+
+
+def test_gan_phases_follow_table_1(tmp_path, data_root):
+    cfg = _cfg(tmp_path, data_root, recipe="gan", size=16, batch=4, image_steps=4 * 10, overrides={})
+    t = Trainer(cfg, *load_data(cfg))
+    assert [t.lr_factors(i) for i in (0, 3, 4, 7, 8, 9)] == [
+        (1e-4, 1e-4), (1e-4, 1e-4), (1e-4, 1e-5), (1e-4, 1e-5), (1e-5, 1e-5), (1e-5, 1e-5)]
+
+
+def test_exported_weights_load_in_the_engine_and_colourise(tmp_path, data_root):
+    from archcolour.engine import Colouriser
+
+    cfg = _cfg(tmp_path, data_root, image_steps=8 * 4)
+    trainer = Trainer(cfg, *load_data(cfg))
+    trainer.run()
+    path = Path(cfg.out) / "model.safetensors"
+    c = Colouriser(path, device="cpu")
+    assert c.info.architecture == "archunet" and c.working_size == 64
+    assert "train" in c.info.extra["data"]
+    l = np.linspace(0, 100, 50 * 70, dtype=np.float32).reshape(50, 70)
+    out = c.colourise(l).rgb
+    assert out.shape == (50, 70, 3) and out.dtype == np.uint8

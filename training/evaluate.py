@@ -1,0 +1,127 @@
+"""Evaluate colourisers on the held-out test split, through the same engine the app uses.
+
+Each test photograph is read at its own resolution, reduced to L exactly as the app reduces a colour
+scan, colourised by :class:`archcolour.engine.Colouriser` (network at the model's working size, ab
+upsampled, recombined with the full-resolution L) and compared with the original:
+PSNR (sRGB), mean CIEDE2000, ab RMSE, and Hasler-Suesstrunk colourfulness of the output and of the
+ground truth, with the gap between them. The grey baseline (a = b = 0) is always included.
+
+    python -m training.evaluate --model "report baseline=runs/baseline/model.safetensors" \
+        --model "ours=runs/ours/model.safetensors" --out models/eval_test.md
+
+Use ``--split val`` for any choice you make (working size, which checkpoint); the test split is for
+the final table only.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from archcolour import colour
+from archcolour.engine import Colouriser
+
+from .data import GREY_CHROMA, default_data_root, discover
+from .metrics import image_metrics, summarise
+
+
+def load_rgb(path: Path) -> np.ndarray:
+    from PIL import Image, ImageOps
+
+    with Image.open(path) as im:
+        im = ImageOps.exif_transpose(im).convert("RGB")
+        return np.asarray(im, dtype=np.float32) / 255.0
+
+
+def l_of(rgb: np.ndarray) -> np.ndarray:
+    return colour.rgb_to_l(torch.from_numpy(rgb).permute(2, 0, 1))[0].numpy()
+
+
+def grey_output(l: np.ndarray) -> np.ndarray:
+    lt = torch.from_numpy(l)[None]
+    lab = torch.cat((lt, torch.zeros(2, *l.shape)))
+    return colour.lab_to_rgb(lab).permute(1, 2, 0).numpy()
+
+
+def split_files(root: Path, split: str, limit: int | None = None) -> list[Path]:
+    files = [root / e.relpath for e in discover(root) if e.split == split]
+    return files[:limit] if limit else files
+
+
+def evaluate(models: list[tuple[str, str]], files: list[Path], device: str = "cpu", working_size: int | None = None,
+             seed: int = 0, progress: bool = True) -> dict[str, dict]:
+    images = []
+    for f in files:
+        rgb = load_rgb(f)
+        lab_mean_chroma = float(np.hypot(*colour.rgb_to_lab(torch.from_numpy(rgb).permute(2, 0, 1))[1:]).mean())
+        if lab_mean_chroma < GREY_CHROMA:
+            continue  # greyscale photographs have no colour to compare against
+        images.append((f, rgb, l_of(rgb)))
+    results: dict[str, dict] = {}
+    rows = [image_metrics(grey_output(l), rgb) for _, rgb, l in images]
+    results["grey (a = b = 0)"] = summarise(rows) | {"seconds_per_image": 0.0, "working_size": "-"}
+    for label, path in models:
+        c = Colouriser(path, device=device, working_size=working_size, seed=seed)
+        rows = []
+        t0 = time.perf_counter()
+        for i, (f, rgb, l) in enumerate(images):
+            out = c.colourise(l, out_dtype=np.float32).rgb
+            rows.append(image_metrics(out, rgb))
+            if progress and (i + 1) % 100 == 0:
+                print(f"  {label}: {i + 1}/{len(images)}", flush=True)
+        dt = (time.perf_counter() - t0) / max(1, len(images))
+        results[label] = summarise(rows) | {"seconds_per_image": dt, "working_size": c.working_size,
+                                            "sha256": c.info.sha256, "architecture": c.info.architecture}
+        if progress:
+            s = results[label]
+            print(f"{label}: PSNR {s['psnr']:.2f} dE00 {s['ciede2000']:.2f} abRMSE {s['ab_rmse']:.2f} "
+                  f"colourfulness {s['colourfulness']:.1f}/{s['colourfulness_gt']:.1f}", flush=True)
+    return results
+
+
+def markdown_table(results: dict[str, dict], title: str) -> str:
+    lines = [f"**{title}**", "",
+             "| model | working size | PSNR (dB) ↑ | CIEDE2000 ↓ | ab RMSE ↓ | colourfulness (output / truth) | gap ↓ |",
+             "|---|---|---|---|---|---|---|"]
+    for label, s in results.items():
+        lines.append(f"| {label} | {s['working_size']} | {s['psnr']:.2f} | {s['ciede2000']:.2f} | {s['ab_rmse']:.2f} | "
+                     f"{s['colourfulness']:.1f} / {s['colourfulness_gt']:.1f} ({100 * s['colourfulness_ratio']:.0f}%) | "
+                     f"{s['colourfulness_gap']:.1f} |")
+    n = next(iter(results.values()))["n"]
+    lines += ["", f"{n} images, each at its own resolution, through `archcolour.engine.Colouriser`."]
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m training.evaluate", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--model", action="append", default=[], metavar="LABEL=WEIGHTS")
+    p.add_argument("--split", choices=["train", "val", "test"], default="test")
+    p.add_argument("--data-root", default="")
+    p.add_argument("--limit", type=int, default=None)
+    p.add_argument("--device", default="cpu")
+    p.add_argument("--working-size", type=int, default=None, help="override every model's working size")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--out", default=None, help="Markdown table (a .json with the raw numbers goes beside it)")
+    a = p.parse_args(argv)
+    models = [tuple(m.split("=", 1)) for m in a.model]
+    root = Path(a.data_root) if a.data_root else default_data_root()
+    files = split_files(root, a.split, a.limit)
+    results = evaluate(models, files, a.device, a.working_size, a.seed)
+    table = markdown_table(results, f"{a.split} split of {root.name}")
+    print(table)
+    if a.out:
+        out = Path(a.out)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(table, encoding="utf-8")
+        out.with_suffix(".json").write_text(json.dumps(results, indent=2), encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

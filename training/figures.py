@@ -1,0 +1,132 @@
+"""Figures like the report's: loss curves (its Figure 8) and a comparison grid (its Figure 9).
+
+    python -m training.figures curves --runs runs --out models/figures/loss_curves.png
+    python -m training.figures grid --model "Baseline=runs/baseline/model.safetensors" ... \
+        --split test --out models/figures/grid_test.png
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+
+
+def _history(run: Path) -> dict:
+    p = run / "history.json"
+    return json.loads(p.read_text()) if p.is_file() else {"train": [], "val": []}
+
+
+def loss_curves(runs: Path, out: Path) -> Path:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(2, 3, figsize=(15, 8))
+    panels = [("baseline", "a) Baseline (MSE, Adam 1e-4)"), ("mse", "b) Generator pre-training (MSE, Adam 1e-4)"),
+              ("ours", "e) Ours (L1 + chroma moments, AdamW)")]
+    for ax, (name, title) in zip([axes[0, 0], axes[0, 1], axes[0, 2]], panels):
+        h = _history(runs / name)
+        tr = [r for r in h["train"] if "mse" in r]
+        ax.plot([r["image_steps"] for r in tr], [r["mse"] for r in tr], label="train MSE", alpha=0.8)
+        ax.plot([r["image_steps"] for r in h["val"]], [r["val_mse"] for r in h["val"]], "o-", label="validation MSE")
+        ax.set_title(title)
+        ax.set_xlabel("image-steps")
+        ax.set_ylabel("MSE (ab units²)")
+        ax.set_ylim(0, max([r["val_mse"] for r in h["val"]] + [1]) * 1.1 if h["val"] else None)
+        ax.legend()
+    g = _history(runs / "gan")
+    tr = g["train"]
+    ax = axes[1, 0]
+    ax.plot([r["image_steps"] for r in tr], [r.get("g_bce", np.nan) for r in tr], label="generator BCE (train)")
+    ax.set_title("c) GAN generator")
+    ax.set_xlabel("image-steps (adversarial phase)")
+    ax2 = ax.twinx()
+    ax2.plot([r["image_steps"] for r in g["val"]], [r["val_mse"] for r in g["val"]], "o-", color="C1", label="validation MSE")
+    ax2.set_ylabel("validation MSE")
+    ax.legend(loc="upper left")
+    ax2.legend(loc="upper right")
+    ax = axes[1, 1]
+    ax.plot([r["image_steps"] for r in tr], [r.get("d_bce", np.nan) for r in tr], label="discriminator BCE (train)")
+    ax.set_title("d) GAN discriminator")
+    ax.set_xlabel("image-steps (adversarial phase)")
+    ax2 = ax.twinx()
+    ax2.plot([r["image_steps"] for r in g["val"]], [r.get("val_d_acc", np.nan) for r in g["val"]], "o-", color="C1", label="validation accuracy")
+    ax2.set_ylim(0, 1)
+    ax.legend(loc="upper left")
+    ax2.legend(loc="upper right")
+    ax = axes[1, 2]
+    h = _history(runs / "ours")
+    tr = h["train"]
+    for key in ("l1", "chroma_gap"):
+        ax.plot([r["image_steps"] for r in tr], [r.get(key, np.nan) for r in tr], label=f"train {key}")
+    ax.set_title("f) Ours: loss terms")
+    ax.set_xlabel("image-steps")
+    ax.legend()
+    fig.tight_layout()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(out, dpi=90)
+    plt.close(fig)
+    return out
+
+
+def comparison_grid(models: list[tuple[str, str]], files: list[Path], out: Path, cell: int = 160) -> Path:
+    """Rows: images; columns: original, grey input, then each model (as the report's Figure 9)."""
+    from PIL import Image, ImageDraw
+
+    from archcolour.engine import Colouriser
+
+    from .evaluate import grey_output, l_of, load_rgb
+
+    colourisers = [(label, Colouriser(path, device="cpu")) for label, path in models]
+    cols = ["Original", "Grey input"] + [label for label, _ in colourisers]
+    head = 22
+    grid = Image.new("RGB", (cell * len(cols), head + cell * len(files)), "white")
+    draw = ImageDraw.Draw(grid)
+    for j, name in enumerate(cols):
+        draw.text((j * cell + 4, 4), name, fill="black")
+    for i, f in enumerate(files):
+        rgb = load_rgb(f)
+        l = l_of(rgb)
+        tiles = [rgb, grey_output(l)] + [c.colourise(l, out_dtype=np.float32).rgb for _, c in colourisers]
+        for j, t in enumerate(tiles):
+            im = Image.fromarray((np.clip(t, 0, 1) * 255 + 0.5).astype(np.uint8))
+            im.thumbnail((cell, cell), Image.Resampling.LANCZOS)
+            grid.paste(im, (j * cell + (cell - im.width) // 2, head + i * cell + (cell - im.height) // 2))
+    out.parent.mkdir(parents=True, exist_ok=True)
+    grid.save(out)
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    from .data import default_data_root
+    from .evaluate import split_files
+
+    p = argparse.ArgumentParser(prog="python -m training.figures")
+    sub = p.add_subparsers(dest="cmd", required=True)
+    c = sub.add_parser("curves")
+    c.add_argument("--runs", default="runs")
+    c.add_argument("--out", required=True)
+    g = sub.add_parser("grid")
+    g.add_argument("--model", action="append", default=[], metavar="LABEL=WEIGHTS")
+    g.add_argument("--split", default="test")
+    g.add_argument("--count", type=int, default=6)
+    g.add_argument("--data-root", default="")
+    g.add_argument("--out", required=True)
+    a = p.parse_args(argv)
+    if a.cmd == "curves":
+        print(loss_curves(Path(a.runs), Path(a.out)))
+    else:
+        root = Path(a.data_root) if a.data_root else default_data_root()
+        files = split_files(root, a.split)
+        # spread the picks over the split (and so over the data sets) deterministically
+        idx = np.linspace(0, len(files) - 1, a.count).astype(int)
+        print(comparison_grid([tuple(m.split("=", 1)) for m in a.model], [files[i] for i in idx], Path(a.out)))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

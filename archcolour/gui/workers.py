@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import copy
 import logging
+import os
+import sys
 import threading
 import time
 import traceback
@@ -20,14 +22,29 @@ from PySide6.QtGui import QImage
 
 log = logging.getLogger(__name__)
 
-#: previews are computed on at most this many pixels on the long side (zooming past 100 % of the
-#: preview shows its pixels enlarged; the batch output is always full resolution)
-PREVIEW_MAX_SIDE = 2048
+#: previews are computed on at most this many pixels on the long side, about a screen's worth: the
+#: network sees the working size anyway, so the preview shows the colours exactly; only the grey detail
+#: of bigger scans is shown reduced (zooming past 100 % enlarges the preview's pixels). The batch
+#: output is always full resolution.
+PREVIEW_MAX_SIDE = 1280
 
 
 def one_line(exc: BaseException) -> str:
     msg = getattr(exc, "message", None) or " ".join(str(exc).split())
     return msg or type(exc).__name__
+
+
+def lower_thread_priority(delta: int = 4) -> None:
+    """Make the calling (worker) thread nicer than the UI thread, so the window stays responsive on
+    busy machines. Linux gives each thread its own nice value (threads it starts inherit it); elsewhere
+    this does nothing."""
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        tid = threading.get_native_id()
+        os.setpriority(os.PRIO_PROCESS, tid, min(19, os.getpriority(os.PRIO_PROCESS, tid) + delta))
+    except (AttributeError, OSError):
+        pass
 
 
 def with_working_size(colouriser, working_size: int | None):
@@ -165,17 +182,31 @@ def rgb_to_qimage(rgb) -> QImage:
     return QImage(rgb.data, w, h, rgb.strides[0], QImage.Format_RGB888).copy()
 
 
+_GREY_LUT = None
+_LUT_STEPS = 4096
+
+
 def grey_from_l(l):
-    """sRGB rendering of a lightness plane (a = b = 0), uint8 (H, W)."""
+    """sRGB rendering of a lightness plane (a = b = 0), uint8 (H, W).
+
+    Uses a table of the core's own Lab -> sRGB conversion sampled at 4097 lightness levels, so showing
+    a multi-megapixel grey image costs milliseconds.
+    """
+    global _GREY_LUT
     import numpy as np
-    import torch
 
-    from .. import colour
+    if _GREY_LUT is None:
+        import torch
 
-    lt = torch.as_tensor(l, dtype=torch.float32)[None]
-    lab = torch.cat((lt, torch.zeros((2,) + tuple(lt.shape[1:]))), dim=0)
-    rgb = colour.lab_to_rgb(lab)
-    return np.clip(rgb[0].numpy() * 255.0 + 0.5, 0, 255).astype(np.uint8)
+        from .. import colour
+
+        levels = torch.linspace(0, 100, _LUT_STEPS + 1)
+        lab = torch.zeros(3, 1, _LUT_STEPS + 1)
+        lab[0, 0] = levels
+        rgb = colour.lab_to_rgb(lab)[0, 0].numpy()
+        _GREY_LUT = np.clip(rgb * 255.0 + 0.5, 0, 255).astype(np.uint8)
+    idx = np.clip(np.rint(np.asarray(l, dtype=np.float32) * (_LUT_STEPS / 100.0)), 0, _LUT_STEPS).astype(np.intp)
+    return _GREY_LUT[idx]
 
 
 def shrink_l(l, max_side: int):
@@ -346,6 +377,7 @@ class BatchWorker(QThread):
         return self._cancel_requested
 
     def run(self) -> None:
+        lower_thread_priority()
         try:
             self._run()
         except Exception as exc:  # noqa: BLE001 - a bug: report it, never hang the UI

@@ -175,3 +175,21 @@ def test_python_dash_m_entry_point(tmp_path):
     r = subprocess.run([sys.executable, "-m", "archcolour", "--version"], capture_output=True, text=True, env=env,
                        timeout=120, stdin=subprocess.DEVNULL)
     assert r.returncode == 0 and r.stdout.startswith("archcolour ")
+
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_readme_quick_start_is_two_commands_and_ci_runs_the_test_one():
+    import re
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    quick = readme.split("## Quick start", 1)[1].split("\n## ", 1)[0]
+    commands = re.findall(r"```bash\n(.*?)\n```", quick, flags=re.S)
+    assert len(commands) == 2 and all("\n" not in c for c in commands)
+    run_cmd, test_cmd = commands
+    assert "pip install torch==2.13.0 && pip install ." in run_cmd and "archcolour colourise resources/samples -o colourised" in run_cmd
+    assert "pip install torch==2.13.0" in test_cmd and "python -m pytest" in test_cmd
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    assert any(line.startswith(test_cmd) for line in ci.splitlines())
+    assert os.access(ROOT / ".ci" / "run", os.X_OK)

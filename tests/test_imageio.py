@@ -509,3 +509,15 @@ def test_lut_matches_colour_module():
     lut = imageio._grey_lut(256)
     assert np.allclose(lut[[0, 1, 128, 255]][[0, 1, 3]], colour.grey_to_l(g).numpy()[[0, 1, 3]], atol=1e-5)
     assert lut[0] == pytest.approx(0, abs=1e-6) and lut[255] == pytest.approx(100, abs=1e-4)
+
+
+def test_bundled_samples_are_greyscale_photographs():
+    root = Path(__file__).resolve().parents[1] / "resources" / "samples"
+    files = sorted(p for p in root.iterdir() if p.suffix.lower() in imageio.IMAGE_EXTENSIONS)
+    assert len(files) >= 5
+    assert "NOT a fair" in (root / "SOURCE.md").read_text(encoding="utf-8")
+    for p in files:
+        assert p.stat().st_size < 100_000
+        im = load_image(p)
+        assert not im.was_colour and min(im.width, im.height) >= 128
+        assert p.name in (root / "SOURCE.md").read_text(encoding="utf-8")

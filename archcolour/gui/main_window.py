@@ -31,6 +31,13 @@ PREVIEW_CACHE_ITEMS = 12
 IMAGE_FILTER = "Images (*.jpg *.jpeg *.jpe *.png *.tif *.tiff *.webp *.bmp);;All files (*)"
 
 
+class _ProblemList(QListWidget):
+    """The list of per-image errors; small by default, it only has to show a few lines."""
+
+    def sizeHint(self):  # noqa: N802
+        return QSize(400, 100)
+
+
 class MainWindow(QMainWindow):
     # signals tests and benchmarks wait on
     engineReady = Signal(object)  # Colouriser
@@ -167,7 +174,7 @@ class MainWindow(QMainWindow):
         self.export_dock.setFeatures(QDockWidget.DockWidgetMovable | QDockWidget.DockWidgetFloatable
                                      | QDockWidget.DockWidgetClosable)
         self.addDockWidget(Qt.RightDockWidgetArea, self.export_dock)
-        self.problems = QListWidget()
+        self.problems = _ProblemList()
         self.problems.setWordWrap(True)
         self.problems.itemActivated.connect(self._on_problem_activated)
         self.problems_dock = QDockWidget("Problems", self)
@@ -844,7 +851,6 @@ class MainWindow(QMainWindow):
         self.problems.addItem(item)
         if not self.problems_dock.isVisible():
             self.problems_dock.show()
-            self.resizeDocks([self.problems_dock], [130], Qt.Vertical)
 
     def _on_problem_activated(self, item) -> None:
         src = item.data(Qt.UserRole)

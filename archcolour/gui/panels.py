@@ -111,7 +111,7 @@ class ExportPanel(QWidget):
 
         out_row = QHBoxLayout()
         self.output_edit = QLineEdit()
-        self.output_edit.setPlaceholderText("'colourised' beside sources")
+        self.output_edit.setPlaceholderText("colourised/ (default)")
         self.output_edit.setToolTip("Where colourised images are written. Empty: a folder named 'colourised' "
                                     "beside the source images. Sources are never overwritten.")
         self.output_browse = QToolButton()

@@ -431,19 +431,23 @@ class BatchWorker(QThread):
                     finished += 1
                     self.results.append(res)
                     self.itemFinished.emit(res)
+                    has_next = k + 1 < len(items)
+                    hold = not self._resume.is_set()  # paused: hold the generator between images
+                    if has_next and not hold and not self._cancel.cancelled:
+                        self.itemStarted.emit(str(items[k + 1].source))
                     remaining = total - finished
                     eta = (work_seconds / worked) * remaining if worked else -1.0
                     self.progress.emit(finished, total, eta)
-                    if not self._resume.is_set():  # paused: hold the generator between images
+                    if hold:
                         t_pause = time.perf_counter()
                         self.holding.emit(finished)
                         self._resume.wait()
                         self.paused_seconds += time.perf_counter() - t_pause
                         t_mark = time.perf_counter()
+                        if has_next and not self._cancel.cancelled:
+                            self.itemStarted.emit(str(items[k + 1].source))
                     # on cancel, run_job itself stops before the next image (after reporting a
                     # write still in flight), so the loop just runs out
-                    if k + 1 < len(items) and not self._cancel.cancelled:
-                        self.itemStarted.emit(str(items[k + 1].source))
             finally:
                 gen.close()  # finishes a write in flight, stops the I/O threads
         cancelled = self._cancel.cancelled and finished < total

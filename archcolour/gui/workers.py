@@ -220,7 +220,7 @@ def shrink_l(l, max_side: int):
     s = max_side / max(h, w)
     nw, nh = max(1, round(w * s)), max(1, round(h * s))
     im = Image.fromarray(np.ascontiguousarray(l, dtype=np.float32), "F")
-    return np.asarray(im.resize((nw, nh), Image.Resampling.BOX), dtype=np.float32)
+    return np.array(im.resize((nw, nh), Image.Resampling.BOX), dtype=np.float32)  # writable copy
 
 
 class PreviewWorker(QThread):

@@ -402,3 +402,13 @@ def test_window_module_does_not_import_torch():
             "bad = [m for m in ('torch', 'archcolour.engine', 'archcolour.imageio', 'archcolour.batch') "
             "if m in sys.modules]; assert not bad, bad")
     subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT)
+
+
+def test_entry_point_parses_arguments():
+    res = subprocess.run([sys.executable, "-m", "archcolour.gui.app", "--version"], cwd=ROOT, capture_output=True,
+                         text=True, timeout=60)
+    assert res.returncode == 0 and res.stdout.startswith("archcolour ")
+    from archcolour.gui.app import parse_args
+
+    args = parse_args(["--device", "cpu", "a", "b"])
+    assert args.device == "cpu" and args.paths == ["a", "b"]

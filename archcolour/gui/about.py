@@ -105,7 +105,7 @@ class AboutDialog(QDialog):
             parts.append(f"- **{info.name}** version {info.version}, architecture `{info.architecture}`\n"
                          f"- SHA-256 `{info.short_hash}…` ({info.sha256})\n"
                          f"- working size {getattr(colouriser, 'working_size', info.working_size)} px"
-                         + (f"\n- device: {device_text}" if device_text else ""))
+                         + (f"\n- device: {device_text.removeprefix('Device: ')}" if device_text else ""))
         else:
             parts.append("The model is still loading (or could not be loaded).")
         card = find_model_card(info)

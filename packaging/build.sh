@@ -42,7 +42,7 @@ files=$(find "$bundle" -type f | wc -l)
 secs=$(awk -v a="$start" -v b="$end" 'BEGIN { printf "%.0f", b - a }')
 echo
 echo "Largest parts of $bundle/_internal:"
-du -sk "$bundle"/_internal/* | sort -rn | head -8 | awk '{ printf "  %6.1f MiB  %s\n", $1 / 1024, $2 }'
+{ du -sk "$bundle"/_internal/* | sort -rn | awk 'NR <= 8 { printf "  %6.1f MiB  %s\n", $1 / 1024, $2 }'; } || true
 echo
 echo "bundle: $bundle  $mib MiB on disk ($(du -sh --apparent-size "$bundle" | cut -f1) apparent), $files files; build time ${secs} s"
 if [ "$mib" -ge "$TARGET_MB" ]; then

@@ -40,7 +40,7 @@ IPTC_COMPOSITE = "http://cv.iptc.org/newscodes/digitalsourcetype/compositeWithTr
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".tif", ".tiff", ".webp", ".bmp"}
 # must not be in the bundle (packaging/bundle.py excludes or prunes them)
 ABSENT = ("scipy", "skimage", "sympy", "networkx", "matplotlib", "torchvision", "pytest", "PyInstaller",
-          "training", "tests", "torch/_inductor", "torch/_dynamo", "torch/onnx", "torch/include", "torch/bin",
+          "training", "tests", "torch/_inductor", "torch/_dynamo", "torch/onnx", "torch/include", "torch/bin/protoc",
           "torch/test", "PySide6/Qt/plugins/egldeviceintegrations", "PySide6/Qt/plugins/sqldrivers",
           "PySide6/Qt/plugins/generic", "PySide6/Qt/plugins/imageformats/libqpdf.so", "PySide6/Qt/translations",
           "PySide6/Qt/qml", "PySide6/Qt/lib/libQt6Quick.so.6", "PySide6/Qt/lib/libQt6Qml.so.6",

@@ -322,3 +322,19 @@ def test_desktop_entry_is_valid():
                 "image/bmp": ".bmp"}
     mimes = e["MimeType"].rstrip(";").split(";")
     assert set(mimes) == set(mime_ext) and all(mime_ext[m] in imageio.IMAGE_EXTENSIONS for m in mimes)
+
+
+def test_torch_hook_collects_what_import_torch_needs_and_no_test_libraries():
+    pytest.importorskip("PyInstaller")
+    pytest.importorskip("torch")
+    ns: dict = {}
+    hook = PACKAGING / "hooks" / "hook-torch.py"
+    exec(compile(hook.read_text(encoding="utf-8"), str(hook), "exec"), ns)
+    dests = {(Path(src).name, dest) for src, dest in ns["binaries"]}
+    names = {n for n, _d in dests}
+    if sys.platform.startswith("linux"):
+        assert ("torch_shm_manager", "torch/bin") in dests  # import torch checks it exists
+        assert "libtorch_global_deps.so" in names  # loaded with ctypes, invisible to dependency analysis
+    assert not any(n.startswith(("libjitbackend_test", "libtorchbind_test")) for n in names)
+    assert ns["module_collection_mode"] == "pyz+py"  # import torch reads some of its own sources
+    assert ns["datas"] == []

@@ -2,20 +2,21 @@
 
 The contributed hook collects every torch submodule (compiler, distributed training, ONNX export,
 the test suite and, through them, sympy/networkx/jinja2), every data file and the C++ test libraries,
-and keeps the .py sources for TorchScript. archcolour runs eager-mode inference only (no
+and keeps the .py sources. archcolour runs eager-mode inference only (no
 torch.compile, no TorchScript, no torch.export), so here:
 
 * the module graph follows torch's real imports (no ``collect_submodules``); the spec excludes the
   sub-packages the app never loads;
 * no data files (the inductor templates and the export schema serve torch.compile / torch.export);
-* the shared libraries of ``torch/lib`` except the test/example ones; ``libtorch_global_deps.so`` is
-  loaded by ``torch/__init__.py`` with ctypes, so it is listed explicitly by this collection;
-* byte code only, no sources (the app never asks torch to script or trace).
+* the shared libraries of ``torch/lib`` except the test/example ones (``libtorch_global_deps.so`` is
+  loaded by ``torch/__init__.py`` with ctypes, so it must be collected here), and
+  ``torch/bin/torch_shm_manager``, whose presence ``import torch`` checks;
+* byte code plus sources, as in the contributed hook (``import torch`` needs some of them).
 """
 from pathlib import Path
 
 from PyInstaller import compat
-from PyInstaller.utils.hooks import PY_DYLIB_PATTERNS, collect_dynamic_libs
+from PyInstaller.utils.hooks import PY_DYLIB_PATTERNS, collect_dynamic_libs, get_package_paths
 
 _TEST_LIBS = ("libjitbackend_test", "libtorchbind_test", "libaoti_custom_ops", "libbackend_with_compiler")
 
@@ -24,9 +25,17 @@ binaries = [
     for src, dest in collect_dynamic_libs("torch", search_patterns=PY_DYLIB_PATTERNS + ["*.so.*"])
     if not Path(src).name.startswith(_TEST_LIBS)
 ]
+# torch/__init__.py refuses to import unless torch/bin/torch_shm_manager exists (the helper of
+# torch.multiprocessing's shared memory); it is 44 kB
+_shm = Path(get_package_paths("torch")[1]) / "bin" / "torch_shm_manager"
+if _shm.is_file():
+    binaries.append((str(_shm), "torch/bin"))
 datas = []
 hiddenimports = []
-module_collection_mode = "pyz"
+# torch reads the source of some of its own modules while it is imported (inspect.getsource; without
+# the .py files `import torch` fails with "could not get source code"), so as in the contributed
+# hook the sources are kept beside the byte code (+18 MiB)
+module_collection_mode = "pyz+py"
 warn_on_missing_hiddenimports = False
 
 if compat.is_linux:

@@ -338,3 +338,41 @@ def test_torch_hook_collects_what_import_torch_needs_and_no_test_libraries():
     assert not any(n.startswith(("libjitbackend_test", "libtorchbind_test")) for n in names)
     assert ns["module_collection_mode"] == "pyz+py"  # import torch reads some of its own sources
     assert ns["datas"] == []
+
+
+@pytest.mark.skipif(not shutil.which("bash") or sys.platform == "win32", reason="the installer is a bash script")
+def test_install_desktop_places_commands_entry_and_icons_and_uninstalls(tmp_path):
+    fake = tmp_path / "dist" / "archcolour"
+    for name in ("archcolour", "archcolour-gui"):
+        (fake).mkdir(parents=True, exist_ok=True)
+        (fake / name).write_text("#!/bin/sh\necho frozen " + name + "\n")
+        (fake / name).chmod(0o755)
+    for src, dest in bundle.resource_datas(ROOT):
+        (fake / "_internal" / dest).mkdir(parents=True, exist_ok=True)
+        shutil.copy2(src, fake / "_internal" / dest)
+    prefix = tmp_path / "home dir" / ".local"  # a space in the path on purpose
+    sh = PACKAGING / "install_desktop.sh"
+    res = subprocess.run(["bash", str(sh), "--prefix", str(prefix), "--bundle", str(fake)],
+                         capture_output=True, text=True, timeout=60)
+    assert res.returncode == 0, res.stderr
+    opt = prefix / "opt" / "archcolour"
+    out = subprocess.run([str(prefix / "bin" / "archcolour-gui")], capture_output=True, text=True, timeout=30)
+    assert out.stdout.strip() == "frozen archcolour-gui"
+    assert (prefix / "bin" / "archcolour").resolve() == (opt / "archcolour").resolve()
+    desktop = prefix / "share" / "applications" / "archcolour.desktop"
+    text = desktop.read_text(encoding="utf-8")
+    assert f'Exec="{opt}/archcolour-gui" %F' in text and f"TryExec={opt}/archcolour-gui" in text
+    validator = shutil.which("desktop-file-validate")
+    if validator:
+        v = subprocess.run([validator, str(desktop)], capture_output=True, text=True, timeout=30)
+        assert v.returncode == 0, v.stdout + v.stderr
+    assert (prefix / "share/icons/hicolor/scalable/apps/archcolour.svg").is_file()
+    assert (prefix / "share/icons/hicolor/256x256/apps/archcolour.png").is_file()
+
+    res = subprocess.run(["bash", str(sh), "--uninstall", "--prefix", str(prefix)], capture_output=True, text=True, timeout=60)
+    assert res.returncode == 0, res.stderr
+    assert not opt.exists() and not desktop.exists() and not (prefix / "bin" / "archcolour-gui").exists()
+    # no bundle: a clear refusal, not a half install
+    res = subprocess.run(["bash", str(sh), "--prefix", str(prefix), "--bundle", str(tmp_path / "nothing")],
+                         capture_output=True, text=True, timeout=60)
+    assert res.returncode == 2 and "no built bundle" in res.stderr

@@ -16,7 +16,8 @@ virtualenv) from an empty temporary working directory, so nothing can come from 
    of the weights is refused with exit status 2;
 3. GUI: ``archcolour-gui --version``; the real ``archcolour-gui`` starts offscreen and keeps running
    for a few seconds; ``archcolour-gui-smoke`` shows the main window offscreen, loads the bundled
-   model, computes a preview of the first sample, saves a screenshot and exits with status 0.
+   model, computes a preview of the first sample, saves a screenshot and exits with status 0; where
+   ``xvfb-run`` is installed, the same again on an X server with the bundled xcb plugin.
 
 Exit status 0 when every check passed, 1 otherwise. Each check prints one PASS/FAIL line.
 """
@@ -283,6 +284,20 @@ def check_gui(c: Checks, dist: Path, tmp: Path) -> None:
         c.check(colour and size[0] > 300, "GUI: screenshot of the window with a colour preview", f"{size[0]}x{size[1]}")
     else:
         c.check(False, "GUI: screenshot of the window with a colour preview", "not written")
+
+    # the same on a real X11 server (the bundled xcb platform plugin), where Xvfb is installed
+    xvfb = shutil.which("xvfb-run")
+    if xvfb is None:
+        print("SKIP  GUI: under X11 (xcb): xvfb-run not installed (apt-get install xvfb)", flush=True)
+        return
+    env_x = dict(env, QT_QPA_PLATFORM="xcb")
+    env_x.pop("DISPLAY", None)
+    r = run([xvfb, "-a", "-s", "-screen 0 1280x800x24", dist / "archcolour-gui-smoke", "--timeout", "240"],
+            env_x, work, 300)
+    line = next((ln for ln in r.stdout.splitlines() if ln.startswith("GUI-SMOKE")), "")
+    ok = r.returncode == 0 and line.startswith("GUI-SMOKE OK")
+    c.check(ok, "GUI: the same under X11 (xcb platform plugin, Xvfb)",
+            f"{r.seconds:.1f} s" if ok else f"status {r.returncode}: {tail(r)}")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -376,3 +376,31 @@ def test_install_desktop_places_commands_entry_and_icons_and_uninstalls(tmp_path
     res = subprocess.run(["bash", str(sh), "--prefix", str(prefix), "--bundle", str(tmp_path / "nothing")],
                          capture_output=True, text=True, timeout=60)
     assert res.returncode == 2 and "no built bundle" in res.stderr
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="stripping is done on Linux builds")
+def test_strip_only_the_listed_libraries_and_reuse_the_copies(tmp_path):
+    fake_strip = tmp_path / "strip"
+    calls = tmp_path / "calls"
+    # stands in for binutils' strip: "--strip-unneeded -o OUT SRC" writes the first half of SRC
+    fake_strip.write_text(f'#!/bin/sh\necho "$4" >> "{calls}"\nhead -c $(( $(wc -c < "$4") / 2 )) "$4" > "$3"\n')
+    fake_strip.chmod(0o755)
+    src = tmp_path / "src"
+    src.mkdir()
+    for name in ("libtorch_cpu.so", "libpython3.11.so.1.0", "libopenblas.so", "_ssl.so"):
+        (src / name).write_bytes(b"x" * 1000)
+    toc = [
+        ("torch/lib/libtorch_cpu.so", str(src / "libtorch_cpu.so"), "BINARY"),
+        ("libpython3.11.so.1.0", str(src / "libpython3.11.so.1.0"), "BINARY"),
+        ("numpy.libs/libopenblas.so", str(src / "libopenblas.so"), "BINARY"),  # patchelf'd: left alone
+        ("python3.11/lib-dynload/_ssl.so", str(src / "_ssl.so"), "EXTENSION"),
+    ]
+    work = tmp_path / "stripped"
+    out, saved = bundle.strip_binaries(toc, work, strip=str(fake_strip))
+    assert saved == 3 * 500
+    assert [Path(s).parent == src for _d, s, _t in out] == [False, False, True, False]
+    assert [d for d, _s, _t in out] == [d for d, _s, _t in toc]
+    assert (work / "torch/lib/libtorch_cpu.so").stat().st_size == 500
+    out2, saved2 = bundle.strip_binaries(toc, work, strip=str(fake_strip))
+    assert out2 == out and saved2 == saved
+    assert len(calls.read_text().split()) == 3  # the copies were reused, not stripped again

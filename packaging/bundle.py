@@ -117,6 +117,8 @@ EXCLUDED_PACKAGES = (
     "requests", "urllib3", "certifi", "charset_normalizer", "idna", "cryptography", "cffi", "pycparser",
     "imageio", "lazy_loader", "toml", "tzdata", "zarr", "dask", "imagecodecs",
     "training", "tests", "bench",
+    # standard library parts nothing here loads
+    "sqlite3", "_sqlite3", "pydoc", "pydoc_data", "lib2to3", "ensurepip", "idlelib", "turtledemo", "curses",
 )
 # Parts of torch the eager inference path never loads: the compiler stack (torch.compile pulls sympy,
 # jinja2 and the inductor templates), ONNX export, distributed training, tensorboard and the test

@@ -314,6 +314,9 @@ def test_desktop_entry_is_valid():
     assert e["Exec"].split()[1:] == ["%F"]  # archcolour-gui takes files and folders as arguments
     icon = e["Icon"]
     assert (ROOT / "resources" / "icons" / f"{icon}.png").is_file() and (ROOT / "resources" / "icons" / f"{icon}.svg").is_file()
+    # the window's X11 WM_CLASS is ("archcolour-gui", "archcolour") and its Wayland app id "archcolour"
+    # (QGuiApplication.setDesktopFileName), so docks match the window with this entry
+    assert e["StartupWMClass"] == "archcolour" == DESKTOP.stem
     cats = e["Categories"].rstrip(";").split(";")
     assert "Graphics" in cats and e["Categories"].endswith(";")
     from archcolour import imageio

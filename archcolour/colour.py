@@ -66,7 +66,7 @@ def _lab_to_rgb_block(lab: torch.Tensor) -> torch.Tensor:
     fx = a / 500.0 + fy
     fz = (fy - b / 200.0).clamp_min(0.0)  # scikit-image clips negative z to 0
     f = torch.stack((fx, fy, fz), dim=-3)
-    xyz = torch.where(f > 0.2068966, f.pow(3.0), (f - 16.0 / 116.0) / 7.787)
+    xyz = torch.where(f > 0.2068966, f * f * f, (f - 16.0 / 116.0) / 7.787)
     xyz = xyz * _white(lab.dtype, lab.device)
     lin = _apply_matrix(_matrix(lab.dtype, lab.device, inverse=True), xyz)
     rgb = torch.where(lin > 0.0031308, 1.055 * lin.clamp_min(0.0031308).pow(1.0 / 2.4) - 0.055, 12.92 * lin)
@@ -156,13 +156,13 @@ def lab_to_rgb_unclipped(lab: torch.Tensor) -> torch.Tensor:
     fx = a / 500.0 + fy
     fz = (fy - b / 200.0).clamp_min(0.0)
     f = torch.stack((fx, fy, fz), dim=-3)
-    xyz = torch.where(f > 0.2068966, f.pow(3.0), (f - 16.0 / 116.0) / 7.787)
+    xyz = torch.where(f > 0.2068966, f * f * f, (f - 16.0 / 116.0) / 7.787)
     xyz = xyz * _white(lab.dtype, lab.device)
     lin = _apply_matrix(_matrix(lab.dtype, lab.device, inverse=True), xyz)
     return torch.where(lin > 0.0031308, 1.055 * lin.clamp_min(0.0031308).pow(1.0 / 2.4) - 0.055, 12.92 * lin)
 
 
-def gamut_map_ab(l: torch.Tensor, ab: torch.Tensor, iterations: int = 10, tol: float = 1e-4) -> torch.Tensor:
+def gamut_map_ab(l: torch.Tensor, ab: torch.Tensor, iterations: int = 8, tol: float = 1e-4) -> torch.Tensor:
     """Shrink ab toward grey, per pixel, until (L, ab) lies inside the sRGB gamut.
 
     Keeps L and the hue; only the chroma of out-of-gamut pixels is reduced (binary search on the

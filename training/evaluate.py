@@ -48,8 +48,8 @@ def grey_output(l: np.ndarray) -> np.ndarray:
     return colour.lab_to_rgb(lab).permute(1, 2, 0).numpy()
 
 
-def split_files(root: Path, split: str, limit: int | None = None) -> list[Path]:
-    files = [root / e.relpath for e in discover(root) if e.split == split]
+def split_files(root: Path, split: str, limit: int | None = None, stride: int = 1) -> list[Path]:
+    files = [root / e.relpath for e in discover(root) if e.split == split][::max(1, stride)]
     return files[:limit] if limit else files
 
 
@@ -103,7 +103,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--model", action="append", default=[], metavar="LABEL=WEIGHTS")
     p.add_argument("--split", choices=["train", "val", "test"], default="test")
     p.add_argument("--data-root", default="")
-    p.add_argument("--limit", type=int, default=None)
+    p.add_argument("--limit", type=int, default=None, help="first N files (sorted by set: not representative)")
+    p.add_argument("--stride", type=int, default=1, help="every k-th file: a subsample spread over all sets")
     p.add_argument("--device", default="cpu")
     p.add_argument("--working-size", type=int, default=None, help="override every model's working size")
     p.add_argument("--seed", type=int, default=0)
@@ -111,7 +112,7 @@ def main(argv: list[str] | None = None) -> int:
     a = p.parse_args(argv)
     models = [tuple(m.split("=", 1)) for m in a.model]
     root = Path(a.data_root) if a.data_root else default_data_root()
-    files = split_files(root, a.split, a.limit)
+    files = split_files(root, a.split, a.limit, a.stride)
     results = evaluate(models, files, a.device, a.working_size, a.seed)
     table = markdown_table(results, f"{a.split} split of {root.name}")
     print(table)

@@ -8,6 +8,6 @@ OUT=${OUT:-models/eval}
 python -m training.evaluate --split test --out "$OUT/test.md" \
   --model "report baseline (MSE)=$RUNS/baseline/model.safetensors" \
   --model "report generator, MSE only=$RUNS/mse/model.safetensors" \
-  --model "report GAN=$RUNS/gan/model.safetensors" \
+  --model "report GAN=models/report-gan.safetensors" \
   --model "ours, equal budget=$RUNS/ours_equal/model.safetensors" \
-  --model "ours (bundled)=$RUNS/ours/model.safetensors"
+  --model "ours (bundled: archunet-cpu)=models/archunet-cpu.safetensors"

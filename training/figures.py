@@ -19,6 +19,17 @@ def _history(run: Path) -> dict:
     return json.loads(p.read_text()) if p.is_file() else {"train": [], "val": []}
 
 
+def _ours_history(runs: Path) -> dict:
+    """Our run, followed by its fine-tuning run (``ours_ft``) when there is one, on one image-step axis."""
+    h = _history(runs / "ours")
+    ft = _history(runs / "ours_ft")
+    if ft["train"] and h["train"]:
+        off = h["train"][-1]["image_steps"]
+        h = {"train": h["train"] + [r | {"image_steps": r["image_steps"] + off} for r in ft["train"]],
+             "val": h["val"] + [r | {"image_steps": r["image_steps"] + off} for r in ft["val"][1:]]}
+    return h
+
+
 def loss_curves(runs: Path, out: Path) -> Path:
     import matplotlib
 
@@ -29,7 +40,7 @@ def loss_curves(runs: Path, out: Path) -> Path:
     panels = [("baseline", "a) Baseline (MSE, Adam 1e-4)"), ("mse", "b) Generator pre-training (MSE, Adam 1e-4)"),
               ("ours", "e) Ours (L1 + chroma moments, AdamW)")]
     for ax, (name, title) in zip([axes[0, 0], axes[0, 1], axes[0, 2]], panels):
-        h = _history(runs / name)
+        h = _ours_history(runs) if name == "ours" else _history(runs / name)
         tr = [r for r in h["train"] if "mse" in r]
         ax.plot([r["image_steps"] for r in tr], [r["mse"] for r in tr], label="train MSE", alpha=0.8)
         ax.plot([r["image_steps"] for r in h["val"]], [r["val_mse"] for r in h["val"]], "o-", label="validation MSE")
@@ -59,7 +70,7 @@ def loss_curves(runs: Path, out: Path) -> Path:
     ax.legend(loc="upper left")
     ax2.legend(loc="upper right")
     ax = axes[1, 2]
-    h = _history(runs / "ours")
+    h = _ours_history(runs)
     tr = h["train"]
     for key in ("l1", "chroma_gap"):
         ax.plot([r["image_steps"] for r in tr], [r.get(key, np.nan) for r in tr], label=f"train {key}")

@@ -273,7 +273,8 @@ class Trainer:
             self.model, path, name=name, architecture=spec["arch"], hparams=spec["hparams"],
             working_size=spec["working_size"], version="1", data=self.data_summary,
             recipe=json.dumps({"recipe": self.cfg.recipe, "image_steps": image_steps, "batch": self.cfg.batch,
-                               "size": self.cfg.size, "seed": self.cfg.seed, "balance": self.cfg.balance, **recipe}),
+                               "size": self.cfg.size, "seed": self.cfg.seed, "balance": self.cfg.balance,
+                               "init": self.cfg.init or "", **recipe}),
             extra={"device": str(self.device), "torch": torch.__version__},
         )
 

@@ -1,0 +1,56 @@
+"""Copy trained weights into ``models/`` with their final metadata and write the manifest.
+
+    python -m training.bundle --out models \
+        --default runs/ours/model.safetensors:archunet-cpu:192 \
+        --reference runs/gan/model.safetensors:report-gan:128 [--half]
+
+Each spec is ``WEIGHTS:NAME:WORKING_SIZE``. The weights are re-saved (optionally as float16) with the
+name and the working size chosen on the *validation* split; all other metadata (architecture,
+hyper-parameters, data, recipe, date) is carried over. The manifest records each file's SHA-256.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from archcolour.weights import load_model, save_model, write_manifest
+
+
+def rebundle(src: str, name: str, working_size: int, out: Path, half: bool, role: str, description: str) -> dict:
+    model, info = load_model(src)
+    extra = {k: v for k, v in info.extra.items()
+             if k not in ("name", "architecture", "hparams", "working_size", "version", "data", "recipe", "dtype", "date")}
+    extra["trained_date"] = info.extra.get("date", "")
+    extra["source_sha256"] = info.sha256
+    fname = f"{name}.safetensors"
+    sha = save_model(model, out / fname, name=name, architecture=info.architecture, hparams=info.hparams,
+                     working_size=working_size, version=info.version, data=info.extra.get("data", ""),
+                     recipe=info.extra.get("recipe", ""), extra=extra, half=half)
+    return {"name": name, "file": fname, "sha256": sha, "role": role, "architecture": info.architecture,
+            "working_size": working_size, "description": description}
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m training.bundle")
+    p.add_argument("--out", default="models")
+    p.add_argument("--default", required=True, metavar="WEIGHTS:NAME:SIZE")
+    p.add_argument("--reference", action="append", default=[], metavar="WEIGHTS:NAME:SIZE")
+    p.add_argument("--half", action="store_true", help="store the default model as float16")
+    a = p.parse_args(argv)
+    out = Path(a.out)
+    out.mkdir(parents=True, exist_ok=True)
+    src, name, size = a.default.rsplit(":", 2)
+    entries = [rebundle(src, name, int(size), out, a.half, "default", "archcolour's own model (see MODEL_CARD.md)")]
+    for spec in a.reference:
+        src, rname, size = spec.rsplit(":", 2)
+        entries.append(rebundle(src, rname, int(size), out, False, "reference",
+                                "the report's GAN generator, reproduced as the reference (see MODEL_CARD.md)"))
+    print(write_manifest(out, entries, default=name))
+    for e in entries:
+        print(f"{e['name']}: {e['file']} sha256 {e['sha256']}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -85,7 +85,7 @@ def mean_chroma(rgb_u8: np.ndarray) -> float:
 
     from archcolour.colour import rgb_to_lab
 
-    lab = rgb_to_lab(torch.from_numpy(rgb_u8).permute(2, 0, 1).float() / 255.0)
+    lab = rgb_to_lab(torch.from_numpy(np.array(rgb_u8)).permute(2, 0, 1).float() / 255.0)
     return float(lab[1:].pow(2).sum(0).sqrt().mean())
 
 

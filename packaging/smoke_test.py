@@ -12,7 +12,7 @@ virtualenv) from an empty temporary working directory, so nothing can come from 
 2. CLI: ``--version``; ``models`` lists the folder inside the bundle; ``colourise`` on a copy of
    the bundled samples writes one valid colour image per sample, of the sample's exact size;
    ``inspect --json`` reads their provenance back (IPTC digital source type, the bundled model's
-   SHA-256); the CLI runs through a symbolic link (as when linked into ~/.local/bin); a tampered copy
+   SHA-256); every other bundled model colourises one sample (``--model NAME``); the CLI runs through a symbolic link (as when linked into ~/.local/bin); a tampered copy
    of the weights is refused with exit status 2;
 3. GUI: ``archcolour-gui --version``; the real ``archcolour-gui`` starts offscreen and keeps running
    for a few seconds; ``archcolour-gui-smoke`` shows the main window offscreen, loads the bundled
@@ -222,6 +222,16 @@ def check_cli(c: Checks, dist: Path, tmp: Path, manifest: dict) -> None:
             detail = (f"{len(data)} files, IPTC compositeWithTrainedAlgorithmicMedia, model "
                       f"{default.get('name')} {str(default.get('sha256'))[:12]}") if ok else f"wrong or missing: {bad}"
         c.check(ok, "CLI: inspect reads the provenance back", detail)
+
+    # the other bundled models (other architectures) load and run too
+    for e in manifest.get("models", []):
+        if e is default or not images:
+            continue
+        dest = work / "other_models" / e["name"]
+        r = run([cli, "colourise", images[0], "-o", dest, "--model", e["name"], "-q"], env, work, 300)
+        o = dest / f"{images[0].stem}_colourised{images[0].suffix}"
+        c.check(r.returncode == 0 and o.is_file(), f"CLI: bundled model {e['name']} ({e.get('architecture', '?')})",
+                f"{r.seconds:.1f} s" if r.returncode == 0 else tail(r))
 
     link_dir = tmp / "bin"
     link_dir.mkdir()

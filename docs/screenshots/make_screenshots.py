@@ -144,7 +144,7 @@ def main() -> int:
         win.grab().save(str(path))
         print("wrote", path)
 
-    win = MainWindow(settings_mod.Settings(working_size=256))
+    win = MainWindow(settings_mod.Settings())  # the defaults a new user sees (model default working size)
     win.resize(1280, 800)
     win.show()
     wait(win.engineReady)

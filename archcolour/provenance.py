@@ -26,7 +26,6 @@ import io
 import json
 import os
 import re
-import secrets
 import uuid
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
@@ -34,6 +33,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
+from .fsutil import atomic_write_bytes
 from . import __version__
 
 TOOL_NAME = "archcolour"
@@ -1088,39 +1088,6 @@ def output_metadata(source: Any, colouriser: Any, output_path: str | os.PathLike
 # ---------------------------------------------------------------------------------------------
 # Sidecar and manifest
 # ---------------------------------------------------------------------------------------------
-def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
-    """Write ``data`` to ``path`` via a temporary file in the same folder + fsync + os.replace."""
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-    _fsync_dir(path.parent)
-
-
-def _fsync_dir(folder: Path) -> None:
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-
-
 def cleanup_stale_temps(folder: str | os.PathLike, recursive: bool = True) -> list[Path]:
     """Remove the temporary files (``.<name>.<8 hex>.tmp``) a killed process left in ``folder``.
 

@@ -1,0 +1,51 @@
+"""Crash-safe file writing shared by the sidecars, the manifest of models and the settings.
+
+A file is written to a temporary name in the destination folder (``.<name>.<8 hex>.tmp``, the pattern
+the batch runner's stale-temp cleanup recognises), flushed and fsynced, then renamed over the
+destination with ``os.replace``, and the folder is fsynced: a crash leaves either the old file or the
+new one, never half of either.
+"""
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+
+def temp_name_for(path: Path) -> Path:
+    """The temporary file name used while ``path`` is being written."""
+    return path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
+
+
+def fsync_dir(folder: Path) -> None:
+    """fsync a folder so a rename inside it is durable (a no-op where folders cannot be opened)."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
+    """Write ``data`` to ``path`` via a temporary file in the same folder + fsync + os.replace."""
+    path = Path(path)
+    tmp = temp_name_for(path)
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+    fsync_dir(path.parent)

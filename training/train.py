@@ -65,6 +65,7 @@ class Config:
     device: str = "auto"
     data_root: str = ""
     cache: str = "training/cache"
+    packed: str = ""  # a compact file from `python -m training.pack --compact` (instead of the data root)
     sets: list[str] | None = None
     balance: str = "sqrt"
     init: str | None = None
@@ -328,9 +329,15 @@ class Trainer:
 
 
 def load_data(cfg: Config) -> tuple[PackedSplit, PackedSplit, str]:
-    root = Path(cfg.data_root) if cfg.data_root else default_data_root()
-    paths = pack(root, Path(cfg.cache), size=cfg.size, sets=cfg.sets, limit_per_set=cfg.limit_per_set)
-    train, val = load_packed(paths["train"]), load_packed(paths["val"])
+    if cfg.packed:
+        from .pack import read_compact
+
+        splits = read_compact(Path(cfg.packed))
+        train, val, root = splits["train"], splits["val"], Path(cfg.packed)
+    else:
+        root = Path(cfg.data_root) if cfg.data_root else default_data_root()
+        paths = pack(root, Path(cfg.cache), size=cfg.size, sets=cfg.sets, limit_per_set=cfg.limit_per_set)
+        train, val = load_packed(paths["train"]), load_packed(paths["val"])
     counts = {n: int((train.set_ids == k).sum()) for k, n in enumerate(train.set_names)}
     summary = (f"{root.name}: {len(train)} train / {len(val)} val images at {cfg.size}px; per set (train): "
                + ", ".join(f"{k} {v}" for k, v in counts.items()) + f"; sampling {cfg.balance}")
@@ -349,6 +356,7 @@ def parse_args(argv: list[str] | None = None) -> tuple[Config, bool]:
     p.add_argument("--device", default="auto")
     p.add_argument("--data-root", default="", help="default: $ARCHCOLOUR_DATA or ../shared/datasets")
     p.add_argument("--cache", default="training/cache")
+    p.add_argument("--packed", default="", help="compact data file from `python -m training.pack --compact`")
     p.add_argument("--sets", nargs="*", default=None)
     p.add_argument("--balance", choices=["sqrt", "natural"], default="sqrt")
     p.add_argument("--init", default=None, help="checkpoint to start from (gan: the mse run)")
@@ -365,7 +373,7 @@ def parse_args(argv: list[str] | None = None) -> tuple[Config, bool]:
         k, v = kv.split("=", 1)
         overrides[k] = json.loads(v)
     cfg = Config(recipe=a.recipe, out=a.out, image_steps=a.image_steps, batch=a.batch, size=a.size, seed=a.seed,
-                 device=a.device, data_root=a.data_root, cache=a.cache, sets=a.sets, balance=a.balance, init=a.init,
+                 device=a.device, data_root=a.data_root, cache=a.cache, packed=a.packed, sets=a.sets, balance=a.balance, init=a.init,
                  eval_every=a.eval_every, ckpt_every=a.ckpt_every, snapshots=a.snapshot, threads=a.threads,
                  name=a.name, overrides=overrides)
     return cfg, not a.no_resume

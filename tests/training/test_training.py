@@ -113,3 +113,24 @@ def test_exported_weights_load_in_the_engine_and_colourise(tmp_path, data_root):
     l = np.linspace(0, 100, 50 * 70, dtype=np.float32).reshape(50, 70)
     out = c.colourise(l).rgb
     assert out.shape == (50, 70, 3) and out.dtype == np.uint8
+
+
+def test_compact_file_round_trips_and_trains(tmp_path, data_root):
+    from training.pack import COMPACT_SPLITS, read_compact, write_compact
+
+    paths = tdata.pack(data_root, tmp_path / "cache", size=32, progress=False)
+    splits = {s: tdata.load_packed(paths[s]) for s in COMPACT_SPLITS}
+    out = write_compact(splits, tmp_path / "data.npz", quality=90)
+    back = read_compact(out)
+    for s in COMPACT_SPLITS:
+        assert back[s].relpaths == splits[s].relpaths
+        assert back[s].set_names == splits[s].set_names
+        assert np.array_equal(back[s].set_ids, splits[s].set_ids)
+        assert back[s].images.shape == splits[s].images.shape
+        # lossy, but close: mean absolute error of a few levels
+        assert np.abs(back[s].images.astype(int) - splits[s].images.astype(int)).mean() < 6
+    cfg = _cfg(tmp_path, tmp_path / "no-such-root", packed=str(out), image_steps=8 * 2)
+    train, val, summary = load_data(cfg)
+    assert len(train) == len(splits["train"]) and "data.npz" in summary
+    Trainer(cfg, train, val, summary).run()
+    assert (Path(cfg.out) / "model.safetensors").is_file()

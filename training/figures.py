@@ -20,13 +20,14 @@ def _history(run: Path) -> dict:
 
 
 def _ours_history(runs: Path) -> dict:
-    """Our run, followed by its fine-tuning run (``ours_ft``) when there is one, on one image-step axis."""
+    """Our run, followed by its continuation runs (``ours_ft``, ``ours_ft2``) on one image-step axis."""
     h = _history(runs / "ours")
-    ft = _history(runs / "ours_ft")
-    if ft["train"] and h["train"]:
-        off = h["train"][-1]["image_steps"]
-        h = {"train": h["train"] + [r | {"image_steps": r["image_steps"] + off} for r in ft["train"]],
-             "val": h["val"] + [r | {"image_steps": r["image_steps"] + off} for r in ft["val"][1:]]}
+    for cont in ("ours_ft", "ours_ft2"):
+        ft = _history(runs / cont)
+        if ft["train"] and h["train"]:
+            off = h["train"][-1]["image_steps"]
+            h = {"train": h["train"] + [r | {"image_steps": r["image_steps"] + off} for r in ft["train"]],
+                 "val": h["val"] + [r | {"image_steps": r["image_steps"] + off} for r in ft["val"][1:]]}
     return h
 
 

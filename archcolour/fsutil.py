@@ -1,4 +1,4 @@
-"""Crash-safe file writing shared by the sidecars, the manifest of models and the settings.
+"""File helpers shared by the core: SHA-256 of a file, and crash-safe writing (sidecars, settings).
 
 A file is written to a temporary name in the destination folder (``.<name>.<8 hex>.tmp``, the pattern
 the batch runner's stale-temp cleanup recognises), flushed and fsynced, then renamed over the
@@ -7,9 +7,19 @@ new one, never half of either.
 """
 from __future__ import annotations
 
+import hashlib
 import os
 import secrets
 from pathlib import Path
+
+
+def sha256_file(path: str | os.PathLike, chunk: int = 1 << 20) -> str:
+    """Hex SHA-256 of a file, read in chunks (weights, sources and outputs alike)."""
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(chunk), b""):
+            h.update(block)
+    return h.hexdigest()
 
 
 def temp_name_for(path: Path) -> Path:

@@ -49,7 +49,6 @@ archival masters usually are).
 """
 from __future__ import annotations
 
-import hashlib
 import os
 import secrets
 import struct
@@ -62,6 +61,7 @@ import torch
 from PIL import Image
 
 from . import colour
+from .fsutil import sha256_file
 
 #: Largest image accepted, in pixels (width x height): 400 megapixels.
 MAX_PIXELS = 400_000_000
@@ -322,14 +322,6 @@ def _metadata_from_pillow(im: Image.Image, meta: SourceMetadata) -> int | None:
     return orientation
 
 
-def _hash_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
 def _check_pixels(path: Path, width: int, height: int) -> None:
     if width <= 0 or height <= 0:
         raise ImageLoadError(path, f"image has no pixels ({width}x{height})")
@@ -457,7 +449,7 @@ def load_image(path: str | os.PathLike) -> LoadedImage:
     try:
         with open(path, "rb") as f:
             head = f.read(8)
-        sha = _hash_file(path)
+        sha = sha256_file(path)
     except OSError as e:
         raise ImageLoadError(path, f"cannot read the file: {e.strerror or e}") from None
     meta = SourceMetadata(file_size=st.st_size, sha256=sha)

@@ -17,7 +17,6 @@ Never the current working directory.
 from __future__ import annotations
 
 import datetime as _dt
-import hashlib
 import json
 import os
 import sys
@@ -27,6 +26,8 @@ from typing import Any
 
 import torch
 from torch import nn
+
+from .fsutil import sha256_file
 
 MANIFEST = "manifest.json"
 META_PREFIX = "archcolour."
@@ -52,17 +53,6 @@ class ModelInfo:
     @property
     def short_hash(self) -> str:
         return self.sha256[:12]
-
-
-def sha256_file(path: str | os.PathLike, chunk: int = 1 << 20) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        while True:
-            b = f.read(chunk)
-            if not b:
-                break
-            h.update(b)
-    return h.hexdigest()
 
 
 def candidate_dirs() -> list[Path]:

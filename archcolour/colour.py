@@ -23,6 +23,8 @@ _XYZ_FROM_RGB = (
     (0.019334, 0.119193, 0.950227),
 )
 _WHITE_D65 = (0.95047, 1.0, 1.08883)
+#: Weights of linear R, G, B in the luminance Y (the middle row of the matrix above).
+Y_FROM_LINEAR_RGB = _XYZ_FROM_RGB[1]
 
 DEFAULT_CHUNK_ROWS = 256
 
@@ -42,6 +44,31 @@ def _float(t: torch.Tensor) -> torch.Tensor:
     return t if t.is_floating_point() else t.float()
 
 
+def srgb_to_linear(x: torch.Tensor) -> torch.Tensor:
+    """The sRGB transfer function, decoded: gamma-encoded [0, 1] -> linear light."""
+    return torch.where(x > 0.04045, ((x + 0.055) / 1.055).pow(2.4), x / 12.92)
+
+
+def linear_to_srgb(lin: torch.Tensor) -> torch.Tensor:
+    """The sRGB transfer function: linear light -> gamma-encoded (not clipped)."""
+    return torch.where(lin > 0.0031308, 1.055 * lin.clamp_min(0.0031308).pow(1.0 / 2.4) - 0.055, 12.92 * lin)
+
+
+def cie_f(t: torch.Tensor) -> torch.Tensor:
+    """CIE f(t): the cube root with its linear toe (scikit-image's constants)."""
+    return torch.where(t > 0.008856, t.clamp_min(0).pow(1.0 / 3.0), 7.787 * t + 16.0 / 116.0)
+
+
+def cie_f_inv(f: torch.Tensor) -> torch.Tensor:
+    """Inverse of :func:`cie_f`."""
+    return torch.where(f > 0.2068966, f * f * f, (f - 16.0 / 116.0) / 7.787)
+
+
+def y_to_l(y: torch.Tensor) -> torch.Tensor:
+    """Relative luminance Y (white = 1) -> CIELAB L."""
+    return 116.0 * cie_f(y) - 16.0
+
+
 def _apply_matrix(m: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
     # x: (..., 3, H, W); out[..., i, h, w] = sum_j m[i, j] x[..., j, h, w]
     return torch.einsum("ij,...jhw->...ihw", m, x)
@@ -49,9 +76,9 @@ def _apply_matrix(m: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
 
 def _rgb_to_lab_block(rgb: torch.Tensor) -> torch.Tensor:
     rgb = _float(rgb)
-    lin = torch.where(rgb > 0.04045, ((rgb + 0.055) / 1.055).pow(2.4), rgb / 12.92)
+    lin = srgb_to_linear(rgb)
     xyz = _apply_matrix(_matrix(rgb.dtype, rgb.device), lin) / _white(rgb.dtype, rgb.device)
-    f = torch.where(xyz > 0.008856, xyz.clamp_min(0).pow(1.0 / 3.0), 7.787 * xyz + 16.0 / 116.0)
+    f = cie_f(xyz)
     fx, fy, fz = f.unbind(-3)
     L = 116.0 * fy - 16.0
     a = 500.0 * (fx - fy)
@@ -60,17 +87,7 @@ def _rgb_to_lab_block(rgb: torch.Tensor) -> torch.Tensor:
 
 
 def _lab_to_rgb_block(lab: torch.Tensor) -> torch.Tensor:
-    lab = _float(lab)
-    L, a, b = lab.unbind(-3)
-    fy = (L + 16.0) / 116.0
-    fx = a / 500.0 + fy
-    fz = (fy - b / 200.0).clamp_min(0.0)  # scikit-image clips negative z to 0
-    f = torch.stack((fx, fy, fz), dim=-3)
-    xyz = torch.where(f > 0.2068966, f * f * f, (f - 16.0 / 116.0) / 7.787)
-    xyz = xyz * _white(lab.dtype, lab.device)
-    lin = _apply_matrix(_matrix(lab.dtype, lab.device, inverse=True), xyz)
-    rgb = torch.where(lin > 0.0031308, 1.055 * lin.clamp_min(0.0031308).pow(1.0 / 2.4) - 0.055, 12.92 * lin)
-    return rgb.clamp(0.0, 1.0)
+    return lab_to_rgb_unclipped(lab).clamp(0.0, 1.0)
 
 
 def _chunked(fn, x: torch.Tensor, chunk_rows: int | None) -> torch.Tensor:
@@ -100,10 +117,8 @@ def rgb_to_l(rgb: torch.Tensor, chunk_rows: int | None = DEFAULT_CHUNK_ROWS) -> 
     """sRGB (..., 3, H, W) -> L (..., 1, H, W). Only the Y row of the matrix is needed."""
     def block(x: torch.Tensor) -> torch.Tensor:
         x = _float(x)
-        lin = torch.where(x > 0.04045, ((x + 0.055) / 1.055).pow(2.4), x / 12.92)
-        y = torch.einsum("j,...jhw->...hw", _matrix(x.dtype, x.device)[1], lin).unsqueeze(-3)
-        fy = torch.where(y > 0.008856, y.clamp_min(0).pow(1.0 / 3.0), 7.787 * y + 16.0 / 116.0)
-        return 116.0 * fy - 16.0
+        y = torch.einsum("j,...jhw->...hw", _matrix(x.dtype, x.device)[1], srgb_to_linear(x)).unsqueeze(-3)
+        return y_to_l(y)
 
     if rgb.dim() < 3 or rgb.shape[-3] != 3:
         raise ValueError(f"expected a tensor of shape (..., 3, H, W), got {tuple(rgb.shape)}")
@@ -118,12 +133,8 @@ def rgb_to_l(rgb: torch.Tensor, chunk_rows: int | None = DEFAULT_CHUNK_ROWS) -> 
 
 def grey_to_l(grey: torch.Tensor) -> torch.Tensor:
     """Greyscale sRGB values in [0, 1] (R = G = B) -> L. Exact: Y equals the linearised grey value."""
-    g = _float(grey)
-    y = torch.where(g > 0.04045, ((g + 0.055) / 1.055).pow(2.4), g / 12.92)
     # Rows of xyz_from_rgb sum to the white point only approximately; use the exact Y-row sum.
-    y = y * sum(_XYZ_FROM_RGB[1])
-    fy = torch.where(y > 0.008856, y.clamp_min(0).pow(1.0 / 3.0), 7.787 * y + 16.0 / 116.0)
-    return 116.0 * fy - 16.0
+    return y_to_l(srgb_to_linear(_float(grey)) * sum(Y_FROM_LINEAR_RGB))
 
 
 class RGBToLab(nn.Module):
@@ -154,12 +165,9 @@ def lab_to_rgb_unclipped(lab: torch.Tensor) -> torch.Tensor:
     L, a, b = lab.unbind(-3)
     fy = (L + 16.0) / 116.0
     fx = a / 500.0 + fy
-    fz = (fy - b / 200.0).clamp_min(0.0)
-    f = torch.stack((fx, fy, fz), dim=-3)
-    xyz = torch.where(f > 0.2068966, f * f * f, (f - 16.0 / 116.0) / 7.787)
-    xyz = xyz * _white(lab.dtype, lab.device)
-    lin = _apply_matrix(_matrix(lab.dtype, lab.device, inverse=True), xyz)
-    return torch.where(lin > 0.0031308, 1.055 * lin.clamp_min(0.0031308).pow(1.0 / 2.4) - 0.055, 12.92 * lin)
+    fz = (fy - b / 200.0).clamp_min(0.0)  # scikit-image clips negative z to 0
+    xyz = cie_f_inv(torch.stack((fx, fy, fz), dim=-3)) * _white(lab.dtype, lab.device)
+    return linear_to_srgb(_apply_matrix(_matrix(lab.dtype, lab.device, inverse=True), xyz))
 
 
 def gamut_map_ab(l: torch.Tensor, ab: torch.Tensor, iterations: int = 8, tol: float = 1e-4) -> torch.Tensor:

@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Iterable, Iterator, Literal
 
 import numpy as np
 
-from . import imageio, provenance
+from . import formats, imageio, provenance
 
 if TYPE_CHECKING:  # pragma: no cover
     from . import c2pa_signing
@@ -42,8 +42,6 @@ log = logging.getLogger(__name__)
 
 SUFFIX = "_colourised"
 DEFAULT_FOLDER = "colourised"
-FORMATS = {"same": None, "png": ".png", "jpg": ".jpg", "jpeg": ".jpg", "tif": ".tif", "tiff": ".tif",
-           "webp": ".webp", "bmp": ".bmp"}
 #: Above this many pixels an image is not decoded/encoded alongside another one (memory).
 OVERLAP_MAX_PIXELS = 24_000_000
 
@@ -139,15 +137,10 @@ def summarise(results: Iterable[ItemResult]) -> Summary:
 # planning
 # --------------------------------------------------------------------------------------------
 def output_extension(source: Path, fmt: str = "same") -> str:
-    key = (fmt or "same").lower()
-    if key not in FORMATS:
-        raise PlanError(f"unknown output format {fmt!r} (choose from same, png, jpg, tif, webp, bmp)")
-    ext = FORMATS[key]
-    if ext is None:
-        ext = source.suffix.lower()
-        if ext not in imageio.IMAGE_EXTENSIONS:
-            ext = ".png"  # a source we can read but not write (e.g. .gif): lossless PNG
-    return ext
+    try:
+        return formats.output_extension(source, fmt)
+    except ValueError as e:
+        raise PlanError(str(e)) from None
 
 
 def output_name(source: Path, fmt: str = "same") -> str:
@@ -155,7 +148,7 @@ def output_name(source: Path, fmt: str = "same") -> str:
 
 
 def _is_image_name(p: Path) -> bool:
-    return p.suffix.lower() in imageio.IMAGE_EXTENSIONS and not p.name.startswith(".")
+    return p.suffix.lower() in formats.FOLDER_EXTENSIONS and not p.name.startswith(".")
 
 
 def _walk(folder: Path, recursive: bool, exclude: set[Path]) -> list[Path]:

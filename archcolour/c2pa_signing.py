@@ -18,7 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .provenance import DIGITAL_SOURCE_TYPE, MIME_TYPES, Provenance, format_from_suffix
+from .formats import MIME_TYPES, format_from_suffix
+from .provenance import DIGITAL_SOURCE_TYPE, Provenance
 
 ENV_CERT = "ARCHCOLOUR_C2PA_CERT"
 ENV_KEY = "ARCHCOLOUR_C2PA_KEY"

@@ -23,6 +23,8 @@ from pathlib import Path
 from typing import Callable, TextIO
 
 from . import __version__
+from .choices import DEVICES, MAX_WORKING_SIZE, MIN_WORKING_SIZE, check_working_size
+from .formats import OUTPUT_KEYS
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
@@ -117,6 +119,13 @@ def _positive_int(text: str) -> int:
     return v
 
 
+def _working_size(text: str) -> int:
+    try:
+        return check_working_size(_positive_int(text))
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
+
+
 def _quality(text: str) -> int:
     v = _positive_int(text)
     if not 1 <= v <= 100:
@@ -144,12 +153,13 @@ def _add_colourise(sub) -> None:
     p.add_argument("-o", "--output", metavar="OUTDIR", default="colourised",
                    help="output folder (default: ./colourised)")
     p.add_argument("-r", "--recursive", action="store_true", help="include images in sub-folders")
-    p.add_argument("-f", "--format", choices=["same", "png", "jpg", "tif", "webp"], default="same",
+    p.add_argument("-f", "--format", choices=OUTPUT_KEYS, default="same",
                    help="output format (default: same as the input)")
     p.add_argument("--overwrite", action="store_true", help="replace outputs that already exist")
-    p.add_argument("--working-size", type=_positive_int, metavar="PX",
-                   help="short side, in pixels, at which the network sees the image (default: the model's)")
-    p.add_argument("--device", choices=["auto", "cpu", "cuda", "mps"], default="auto",
+    p.add_argument("--working-size", type=_working_size, metavar="PX",
+                   help=f"short side, in pixels, at which the network sees the image, {MIN_WORKING_SIZE}-"
+                        f"{MAX_WORKING_SIZE} (default: the model's)")
+    p.add_argument("--device", choices=DEVICES, default="auto",
                    help="where the network runs (default: auto = CUDA, then Apple MPS, then CPU)")
     p.add_argument("--seed", type=int, default=0, help="seed for models that sample noise (default: 0)")
     p.add_argument("--model", metavar="NAME", help="bundled model to use (see `archcolour models`)")

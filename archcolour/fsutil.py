@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import hashlib
 import os
-import secrets
 from pathlib import Path
+
+from .formats import temp_name_for
 
 
 def sha256_file(path: str | os.PathLike, chunk: int = 1 << 20) -> str:
@@ -22,9 +23,6 @@ def sha256_file(path: str | os.PathLike, chunk: int = 1 << 20) -> str:
     return h.hexdigest()
 
 
-def temp_name_for(path: Path) -> Path:
-    """The temporary file name used while ``path`` is being written."""
-    return path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
 
 
 def fsync_dir(folder: Path) -> None:

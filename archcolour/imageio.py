@@ -61,6 +61,7 @@ import torch
 from PIL import Image
 
 from . import colour
+from .formats import FOLDER_EXTENSIONS, FORMATS, TIFF_MAGIC, WRITABLE, format_for_extension, normalise_format
 from .fsutil import sha256_file
 
 #: Largest image accepted, in pixels (width x height): 400 megapixels.
@@ -68,17 +69,17 @@ MAX_PIXELS = 400_000_000
 
 Image.MAX_IMAGE_PIXELS = max(Image.MAX_IMAGE_PIXELS or 0, MAX_PIXELS)
 
-#: Formats :func:`save_image` writes, with their usual extension.
-SAVE_FORMATS = {"JPEG": ".jpg", "PNG": ".png", "TIFF": ".tif", "WEBP": ".webp", "BMP": ".bmp"}
+#: Formats :func:`save_image` writes, with their usual extension (from :mod:`archcolour.formats`).
+SAVE_FORMATS = {name: FORMATS[name].extension for name in WRITABLE}
 #: Extensions (lower case) recognised as images when walking folders.
-IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".jpe", ".png", ".tif", ".tiff", ".webp", ".bmp")
+IMAGE_EXTENSIONS = FOLDER_EXTENSIONS
 
 #: zlib level of PNG outputs: 3 is about twice as fast as 6 for files ~8% larger (photographs).
 PNG_LEVEL = 3
 
 _ROWS = 512  # rows per chunk for per-pixel conversions (bounded temporaries)
 
-_TIFF_MAGIC = (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+")
+_TIFF_MAGIC = TIFF_MAGIC
 # Descriptive IFD0 EXIF tags that also exist as baseline TIFF tags.
 _EXIF_DESCRIPTIVE = {271: "Make", 272: "Model", 305: "Software", 306: "DateTime", 315: "Artist", 33432: "Copyright", 270: "ImageDescription"}
 _EXIF_IFD, _GPS_IFD, _ORIENTATION = 0x8769, 0x8825, 0x0112
@@ -521,17 +522,6 @@ def load_image(path: str | os.PathLike) -> LoadedImage:
 # --------------------------------------------------------------------------------------------
 # saving
 # --------------------------------------------------------------------------------------------
-def format_for_extension(ext: str) -> str:
-    """'JPEG', 'PNG', 'TIFF', 'WEBP' or 'BMP' for a file extension (with or without the dot)."""
-    e = ext.lower().lstrip(".")
-    table = {"jpg": "JPEG", "jpeg": "JPEG", "jpe": "JPEG", "png": "PNG", "tif": "TIFF", "tiff": "TIFF",
-             "webp": "WEBP", "bmp": "BMP"}
-    try:
-        return table[e]
-    except KeyError:
-        raise ValueError(f"no output format for extension {ext!r}") from None
-
-
 def _to_uint8(rgb: np.ndarray) -> np.ndarray:
     if rgb.dtype == np.uint8:
         return rgb
@@ -665,13 +655,7 @@ def save_image(
     ``fmt`` is 'JPEG', 'PNG', 'TIFF', 'WEBP' or 'BMP'. 16 bits are kept for PNG and TIFF.
     """
     path = Path(path)
-    fmt = fmt.upper()
-    if fmt == "JPG":
-        fmt = "JPEG"
-    if fmt == "TIF":
-        fmt = "TIFF"
-    if fmt not in SAVE_FORMATS:
-        raise ValueError(f"unsupported output format {fmt!r} (choose from {', '.join(SAVE_FORMATS)})")
+    fmt = normalise_format(fmt)
     rgb = np.asarray(rgb)
     if rgb.ndim != 3 or rgb.shape[2] != 3 or rgb.dtype not in (np.uint8, np.uint16):
         raise ValueError(f"rgb must be (H, W, 3) uint8 or uint16, got {rgb.shape} {rgb.dtype}")

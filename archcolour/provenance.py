@@ -33,6 +33,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
+from .formats import MIME_TYPES, TEMP_RE, format_from_suffix
 from .fsutil import atomic_write_bytes, sha256_file
 from . import __version__
 
@@ -40,9 +41,8 @@ TOOL_NAME = "archcolour"
 SCHEMA = "archcolour-provenance/1"
 MANIFEST_NAME = "manifest.jsonl"
 SIDECAR_SUFFIX = ".json"
-#: Temporary files (ours and imageio.save_image's): ``.<final name>.<8 hex digits>.tmp`` in the
-#: destination folder; see :func:`cleanup_stale_temps`.
-TEMP_RE = re.compile(r"^\..+\.[0-9a-f]{8}\.tmp$")
+#: Temporary files (every writer's): ``.<final name>.<8 hex digits>.tmp`` in the destination folder
+#: (formats.TEMP_RE); see :func:`cleanup_stale_temps`.
 
 #: IPTC NewsCodes term for "a photograph whose content was changed by a trained model".
 DIGITAL_SOURCE_TYPE = "http://cv.iptc.org/newscodes/digitalsourcetype/compositeWithTrainedAlgorithmicMedia"
@@ -69,7 +69,6 @@ _URI_TO_PREFIX = {uri: p for p, uri in NS.items()}
 for _p, _uri in NS.items():
     ET.register_namespace(_p, _uri)
 
-MIME_TYPES = {"JPEG": "image/jpeg", "PNG": "image/png", "TIFF": "image/tiff", "WEBP": "image/webp", "BMP": "image/bmp"}
 #: Where the XMP packet lives in each output format (for ``inspect`` and the docs).
 XMP_CONTAINERS = {
     "JPEG": "JPEG APP1 XMP segment",
@@ -334,12 +333,6 @@ def build_provenance(
         output_name=out_name, output_format=fmt.upper() if fmt else None,
         warnings=list(warnings), notes=all_notes, kept=kept,
     )
-
-
-def format_from_suffix(suffix: str) -> str | None:
-    s = suffix.lower().lstrip(".")
-    return {"jpg": "JPEG", "jpeg": "JPEG", "png": "PNG", "tif": "TIFF", "tiff": "TIFF", "webp": "WEBP",
-            "bmp": "BMP"}.get(s)
 
 
 # ---------------------------------------------------------------------------------------------

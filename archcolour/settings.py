@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .choices import DEVICES, check_working_size, valid_device
+from .formats import OUTPUT_KEYS, output_choice
 from .fsutil import atomic_write_bytes
 
 log = logging.getLogger(__name__)
@@ -28,9 +30,8 @@ ENV_CONFIG_DIR = "ARCHCOLOUR_CONFIG_DIR"
 SETTINGS_FILE = "settings.json"
 MAX_RECENT = 10
 
-#: Output formats offered for export: same as the input, PNG, JPEG (with quality), 16-bit TIFF.
-FORMATS = ("same", "PNG", "JPEG", "TIFF16")
-DEVICES = ("auto", "cpu", "cuda", "mps")
+#: Output formats offered for export: the one vocabulary of :mod:`archcolour.formats`.
+FORMATS = OUTPUT_KEYS
 
 
 def config_dir() -> Path:
@@ -68,7 +69,7 @@ class Settings:
     last_add_folder: str | None = None  # where the "Add images" dialog last looked
     # export choices
     output_dir: str | None = None  # None: a "colourised" folder beside the source
-    fmt: str = "same"  # one of FORMATS
+    fmt: str = "same"  # one of formats.OUTPUT_KEYS (older files' "PNG", "JPEG", "TIFF16" are read as png, jpg, tif)
     jpeg_quality: int = 95
     overwrite: bool = False  # False: skip images whose output already exists
     # engine
@@ -102,6 +103,11 @@ class Settings:
             if f.name not in data:
                 continue
             value = data[f.name]
+            if f.name == "fmt" and isinstance(value, str) and value not in FORMATS:
+                try:  # an older settings file ("PNG", "JPEG", "TIFF16")
+                    value = output_choice(value).key
+                except ValueError:
+                    pass
             default = getattr(s, f.name)
             if _valid(f.name, value, default):
                 setattr(s, f.name, list(value) if isinstance(value, list) else value)
@@ -117,9 +123,15 @@ def _valid(name: str, value: Any, default: Any) -> bool:
     if name == "jpeg_quality":
         return isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= 100
     if name == "working_size":
-        return value is None or (isinstance(value, int) and not isinstance(value, bool) and 64 <= value <= 8192)
+        if value is None:
+            return True
+        try:
+            check_working_size(value)
+        except ValueError:
+            return False
+        return True
     if name == "device":
-        return isinstance(value, str) and (value in DEVICES or value.startswith("cuda:"))
+        return valid_device(value)
     if name == "recent_folders":
         return isinstance(value, list) and all(isinstance(v, str) for v in value)
     if isinstance(default, bool):

@@ -35,12 +35,12 @@ def test_missing_file_gives_defaults(cfg):
 
 
 def test_round_trip(cfg):
-    s = st.Settings(fmt="JPEG", jpeg_quality=80, overwrite=True, device="cpu", working_size=384,
+    s = st.Settings(fmt="jpg", jpeg_quality=80, overwrite=True, device="cpu", working_size=384,
                     output_dir="/tmp/out", include_subfolders=True, window_geometry="AAEC", side_by_side=True)
     s.add_recent("/a/photos")
     path = st.save_settings(s)
     assert path == cfg / "settings.json"
-    assert json.loads(path.read_text())["fmt"] == "JPEG"
+    assert json.loads(path.read_text())["fmt"] == "jpg"
     back = st.load_settings()
     assert back == s
     assert back.last_folder == "/a/photos"
@@ -86,3 +86,27 @@ def test_settings_module_is_qt_free():
     from pathlib import Path
 
     subprocess.run([sys.executable, "-c", code], check=True, cwd=Path(__file__).resolve().parents[1])
+
+
+def test_every_output_choice_and_device_round_trips(cfg):
+    from archcolour import choices, formats
+
+    for key in formats.OUTPUT_KEYS:
+        for dev in (*choices.DEVICES, "cuda:1"):
+            st.save_settings(st.Settings(fmt=key, device=dev, working_size=choices.MAX_WORKING_SIZE))
+            back = st.load_settings()
+            assert (back.fmt, back.device, back.working_size) == (key, dev, choices.MAX_WORKING_SIZE)
+
+
+@pytest.mark.parametrize("old, new", [("PNG", "png"), ("JPEG", "jpg"), ("TIFF16", "tif"), ("tiff", "tif")])
+def test_older_format_names_are_read_as_the_vocabulary(cfg, old, new):
+    cfg.mkdir(parents=True)
+    (cfg / "settings.json").write_text(json.dumps({"fmt": old}), encoding="utf-8")
+    assert st.load_settings().fmt == new
+
+
+@pytest.mark.parametrize("size, ok", [(63, False), (64, True), (8192, True), (8193, False), (True, False)])
+def test_working_size_bounds(cfg, size, ok):
+    cfg.mkdir(parents=True)
+    (cfg / "settings.json").write_text(json.dumps({"working_size": size}), encoding="utf-8")
+    assert st.load_settings().working_size == (size if ok else None)

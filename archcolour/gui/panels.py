@@ -10,19 +10,28 @@ from PySide6.QtWidgets import (
     QPushButton, QRadioButton, QSpinBox, QStyle, QStyledItemDelegate, QToolButton, QVBoxLayout, QWidget,
 )
 
+from ..choices import DEVICE_CHOICES as CHOICES_DEVICES, WORKING_SIZE_PRESETS
+from ..formats import OUTPUT_CHOICES, output_choice
 from .models import EntryRole, State
 
-# -- export choices <-> batch options ------------------------------------------------------------
-FORMAT_CHOICES = [("Same as input", "same"), ("PNG", "PNG"), ("JPEG", "JPEG"), ("16-bit TIFF", "TIFF16")]
-WORKING_SIZES = [128, 192, 256, 320, 384, 512, 768, 1024]
-DEVICE_CHOICES = [("Automatic (GPU if available)", "auto"), ("CPU", "cpu"), ("NVIDIA GPU (CUDA)", "cuda"),
-                  ("Apple GPU (MPS)", "mps")]
+# -- export choices <-> batch options (the vocabularies live in archcolour.formats / archcolour.choices) --
+FORMAT_CHOICES = [(c.label, c.key) for c in OUTPUT_CHOICES]
+WORKING_SIZES = list(WORKING_SIZE_PRESETS)
+DEVICE_CHOICES = [(label, key) for key, label in CHOICES_DEVICES]
 
 
 def batch_format(fmt: str) -> tuple[str, str]:
     """Settings format -> (batch fmt, bit_depth)."""
-    return {"same": ("same", "auto"), "PNG": ("png", "auto"), "JPEG": ("jpg", "8"),
-            "TIFF16": ("tif", "16")}.get(fmt, ("same", "auto"))
+    try:
+        c = output_choice(fmt)
+    except ValueError:
+        c = output_choice("same")
+    return c.key, c.gui_bit_depth
+
+
+def _has_quality(fmt: str) -> bool:
+    """Does this output choice take a quality (JPEG, WebP)?"""
+    return batch_format(fmt)[0] in ("jpg", "webp")
 
 
 class ImageDelegate(QStyledItemDelegate):
@@ -133,7 +142,7 @@ class ExportPanel(QWidget):
         self.quality_spin = QSpinBox()
         self.quality_spin.setRange(1, 100)
         self.quality_spin.setValue(95)
-        self.quality_spin.setToolTip("JPEG quality (1-100)")
+        self.quality_spin.setToolTip("JPEG and WebP quality (1-100)")
         form.addRow("JPEG quality", self.quality_spin)
 
         self.size_combo = QComboBox()
@@ -199,7 +208,7 @@ class ExportPanel(QWidget):
             self.changed.emit()
 
     def _format_changed(self, *_a) -> None:
-        self.quality_spin.setEnabled(self.format_combo.currentData() == "JPEG")
+        self.quality_spin.setEnabled(_has_quality(self.format_combo.currentData()))
         self.changed.emit()
 
     # -- values -------------------------------------------------------------------------------
@@ -256,7 +265,7 @@ class ExportPanel(QWidget):
         finally:
             for w in widgets:
                 w.blockSignals(False)
-        self.quality_spin.setEnabled(self.fmt == "JPEG")
+        self.quality_spin.setEnabled(_has_quality(self.fmt))
 
     def store(self, s) -> None:
         s.output_dir = str(self.output_dir) if self.output_dir else None
@@ -271,7 +280,7 @@ class ExportPanel(QWidget):
                   self.skip_radio, self.overwrite_radio, self.device_combo, self.run_selected, self.run_all):
             w.setEnabled(not running)
         if not running:
-            self.quality_spin.setEnabled(self.fmt == "JPEG")
+            self.quality_spin.setEnabled(_has_quality(self.fmt))
 
 
 def format_eta(seconds: float) -> str:

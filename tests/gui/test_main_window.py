@@ -188,7 +188,7 @@ def test_colourise_selection_as_jpeg_into_chosen_folder(window, qtbot, photo_fol
     open_folder(qtbot, window, photo_folder)
     out = tmp_path / "exports"
     window.export.output_edit.setText(str(out))
-    window.export.format_combo.setCurrentIndex(window.export.format_combo.findData("JPEG"))
+    window.export.format_combo.setCurrentIndex(window.export.format_combo.findData("jpg"))
     window.export.quality_spin.setValue(70)
     lv = window.list_view
     sm = lv.selectionModel()
@@ -205,7 +205,7 @@ def test_colourise_selection_as_jpeg_into_chosen_folder(window, qtbot, photo_fol
 def test_sixteen_bit_tiff(window, qtbot, photo_folder):
     tifffile = pytest.importorskip("tifffile")
     open_folder(qtbot, window, photo_folder, thumbnails=False)
-    window.export.format_combo.setCurrentIndex(window.export.format_combo.findData("TIFF16"))
+    window.export.format_combo.setCurrentIndex(window.export.format_combo.findData("tif"))
     window.select_path(photo_folder / "photo_00.png")
     with qtbot.waitSignal(window.batchFinished, timeout=60000):
         window.colourise_selected()
@@ -315,7 +315,7 @@ def test_settings_persist(make_window, qtbot, photo_folder, _config_dir, tmp_pat
     open_folder(qtbot, win, photo_folder, thumbnails=False)
     ex = win.export
     ex.output_edit.setText(str(tmp_path / "out"))
-    ex.format_combo.setCurrentIndex(ex.format_combo.findData("JPEG"))
+    ex.format_combo.setCurrentIndex(ex.format_combo.findData("jpg"))
     ex.quality_spin.setValue(77)
     ex.size_combo.setCurrentIndex(ex.size_combo.findData(384))
     ex.overwrite_radio.setChecked(True)
@@ -323,14 +323,14 @@ def test_settings_persist(make_window, qtbot, photo_folder, _config_dir, tmp_pat
     win.resize(760, 560)
     win.close()
     data = json.loads((_config_dir / "settings.json").read_text())
-    assert data["fmt"] == "JPEG" and data["jpeg_quality"] == 77 and data["working_size"] == 384
+    assert data["fmt"] == "jpg" and data["jpeg_quality"] == 77 and data["working_size"] == 384
     assert data["overwrite"] is True and data["side_by_side"] is True
     assert data["output_dir"] == str(tmp_path / "out")
     assert data["recent_folders"] == [str(photo_folder)] and data["window_geometry"]
 
     again = make_window(settings_mod.load_settings())
     ex = again.export
-    assert (ex.fmt, ex.jpeg_quality, ex.working_size, ex.overwrite) == ("JPEG", 77, 384, True)
+    assert (ex.fmt, ex.jpeg_quality, ex.working_size, ex.overwrite) == ("jpg", 77, 384, True)
     assert ex.output_dir == tmp_path / "out"
     assert again.compare.side_by_side and again.side_by_side_action.isChecked()
     assert (again.width(), again.height()) == (760, 560)

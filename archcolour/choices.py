@@ -1,0 +1,43 @@
+"""Engine choices offered to users: devices and working-size bounds (torch-free, Qt-free).
+
+One table each, read by the CLI (``--device``, ``--working-size``), settings validation and the GUI.
+"""
+from __future__ import annotations
+
+#: (key, label): where the network runs. Settings also accept an explicit "cuda:N".
+DEVICE_CHOICES: tuple[tuple[str, str], ...] = (
+    ("auto", "Automatic (GPU if available)"),
+    ("cpu", "CPU"),
+    ("cuda", "NVIDIA GPU (CUDA)"),
+    ("mps", "Apple GPU (MPS)"),
+)
+DEVICES: tuple[str, ...] = tuple(k for k, _ in DEVICE_CHOICES)
+
+#: Smallest and largest working size (short side, pixels, the network sees).
+MIN_WORKING_SIZE = 64
+MAX_WORKING_SIZE = 8192
+#: Working sizes the GUI offers in its list (any size within the bounds is accepted elsewhere).
+WORKING_SIZE_PRESETS: tuple[int, ...] = (128, 192, 256, 320, 384, 512, 768, 1024)
+
+
+def valid_device(value: object) -> bool:
+    """Is ``value`` a device key ('auto', 'cpu', 'cuda', 'mps') or an explicit 'cuda:N'?"""
+    if not isinstance(value, str):
+        return False
+    if value in DEVICES:
+        return True
+    head, _, index = value.partition(":")
+    return head == "cuda" and index.isdigit()
+
+
+def check_working_size(value: int) -> int:
+    """``value`` when it lies within the bounds; ValueError (a one-line reason) otherwise."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError(f"working size must be a whole number of pixels, not {value!r}")
+    if not MIN_WORKING_SIZE <= value <= MAX_WORKING_SIZE:
+        raise ValueError(f"working size must be between {MIN_WORKING_SIZE} and {MAX_WORKING_SIZE} px, not {value}")
+    return value
+
+
+__all__ = ["DEVICES", "DEVICE_CHOICES", "MAX_WORKING_SIZE", "MIN_WORKING_SIZE", "WORKING_SIZE_PRESETS",
+           "check_working_size", "valid_device"]

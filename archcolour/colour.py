@@ -13,6 +13,7 @@ inside models and training pipelines.
 """
 from __future__ import annotations
 
+import numpy as np
 import torch
 from torch import nn
 
@@ -44,29 +45,65 @@ def _float(t: torch.Tensor) -> torch.Tensor:
     return t if t.is_floating_point() else t.float()
 
 
-def srgb_to_linear(x: torch.Tensor) -> torch.Tensor:
+# -- the formulas, written once each; every one takes a torch tensor or a numpy array ---------------
+def _where(cond, a, b):
+    return np.where(cond, a, b) if isinstance(cond, (np.ndarray, np.generic)) else torch.where(cond, a, b)
+
+
+def srgb_to_linear(x):
     """The sRGB transfer function, decoded: gamma-encoded [0, 1] -> linear light."""
-    return torch.where(x > 0.04045, ((x + 0.055) / 1.055).pow(2.4), x / 12.92)
+    return _where(x > 0.04045, ((x + 0.055).clip(min=0) / 1.055) ** 2.4, x / 12.92)
 
 
-def linear_to_srgb(lin: torch.Tensor) -> torch.Tensor:
+def linear_to_srgb(lin):
     """The sRGB transfer function: linear light -> gamma-encoded (not clipped)."""
-    return torch.where(lin > 0.0031308, 1.055 * lin.clamp_min(0.0031308).pow(1.0 / 2.4) - 0.055, 12.92 * lin)
+    return _where(lin > 0.0031308, 1.055 * lin.clip(min=0.0031308) ** (1.0 / 2.4) - 0.055, 12.92 * lin)
 
 
-def cie_f(t: torch.Tensor) -> torch.Tensor:
+def cie_f(t):
     """CIE f(t): the cube root with its linear toe (scikit-image's constants)."""
-    return torch.where(t > 0.008856, t.clamp_min(0).pow(1.0 / 3.0), 7.787 * t + 16.0 / 116.0)
+    return _where(t > 0.008856, t.clip(min=0) ** (1.0 / 3.0), 7.787 * t + 16.0 / 116.0)
 
 
-def cie_f_inv(f: torch.Tensor) -> torch.Tensor:
+def cie_f_inv(f):
     """Inverse of :func:`cie_f`."""
-    return torch.where(f > 0.2068966, f * f * f, (f - 16.0 / 116.0) / 7.787)
+    return _where(f > 0.2068966, f * f * f, (f - 16.0 / 116.0) / 7.787)
 
 
-def y_to_l(y: torch.Tensor) -> torch.Tensor:
+def y_to_l(y):
     """Relative luminance Y (white = 1) -> CIELAB L."""
     return 116.0 * cie_f(y) - 16.0
+
+
+def l_to_y(l):
+    """CIELAB L -> relative luminance Y (white = 1); the inverse of :func:`y_to_l`."""
+    return cie_f_inv((l + 16.0) / 116.0)
+
+
+#: Y of an sRGB grey R = G = B = 1: the Y row sums to the white point only approximately.
+_GREY_Y = sum(Y_FROM_LINEAR_RGB)
+
+
+def l_to_grey(l):
+    """Lightness L in [0, 100] -> the sRGB-encoded grey (R = G = B, clipped to [0, 1]) of exactly that L.
+
+    The inverse of :func:`grey_to_l`; what previews and thumbnails show for a source.
+    """
+    return linear_to_srgb(l_to_y(l) / _GREY_Y).clip(0.0, 1.0)
+
+
+_GREY8_STEPS = 4096
+_GREY8_LUT: np.ndarray | None = None
+
+
+def grey8_from_l(l) -> np.ndarray:
+    """(H, W) lightness (numpy) -> uint8 sRGB grey via a 4097-entry table of :func:`l_to_grey`
+    (milliseconds for megapixels). Previews and thumbnails both use it, so they show the same grey."""
+    global _GREY8_LUT
+    if _GREY8_LUT is None:
+        _GREY8_LUT = np.clip(l_to_grey(np.linspace(0.0, 100.0, _GREY8_STEPS + 1)) * 255.0 + 0.5, 0, 255).astype(np.uint8)
+    idx = np.clip(np.rint(np.asarray(l, dtype=np.float32) * (_GREY8_STEPS / 100.0)), 0, _GREY8_STEPS)
+    return _GREY8_LUT[idx.astype(np.intp)]
 
 
 def _apply_matrix(m: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
@@ -131,10 +168,13 @@ def rgb_to_l(rgb: torch.Tensor, chunk_rows: int | None = DEFAULT_CHUNK_ROWS) -> 
     return out
 
 
-def grey_to_l(grey: torch.Tensor) -> torch.Tensor:
-    """Greyscale sRGB values in [0, 1] (R = G = B) -> L. Exact: Y equals the linearised grey value."""
-    # Rows of xyz_from_rgb sum to the white point only approximately; use the exact Y-row sum.
-    return y_to_l(srgb_to_linear(_float(grey)) * sum(Y_FROM_LINEAR_RGB))
+def grey_to_l(grey):
+    """Greyscale sRGB values in [0, 1] (R = G = B) -> L; a torch tensor or a numpy array.
+
+    Exact: Y is the linearised grey value times the Y-row sum (see :func:`l_to_grey`).
+    """
+    g = grey if isinstance(grey, np.ndarray) else _float(grey)
+    return y_to_l(srgb_to_linear(g) * _GREY_Y)
 
 
 class RGBToLab(nn.Module):

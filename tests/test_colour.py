@@ -78,3 +78,26 @@ def test_in_gamut_colours_are_untouched():
     l = torch.full((1, 2, 2), 60.0)
     ab = torch.full((2, 2, 2), 5.0)
     assert torch.equal(colour.gamut_map_ab(l, ab), ab)
+
+
+@pytest.mark.parametrize("fn", [colour.srgb_to_linear, colour.linear_to_srgb, colour.cie_f, colour.cie_f_inv,
+                                colour.y_to_l, colour.l_to_y, colour.grey_to_l])
+def test_each_formula_gives_the_same_numbers_on_numpy_and_torch(fn):
+    x = np.linspace(-0.1, 1.2, 2001)
+    assert np.allclose(fn(x), fn(torch.from_numpy(x)).numpy(), rtol=0, atol=1e-12)
+
+
+def test_l_to_grey_inverts_grey_to_l_and_agrees_with_lab_to_rgb():
+    g = np.linspace(0.0, 1.0, 4001)
+    assert np.abs(colour.l_to_grey(colour.grey_to_l(g)) - g).max() < 1e-12
+    lab = torch.zeros(3, 1, 101, dtype=torch.float64)
+    lab[0, 0] = torch.linspace(0, 100, 101, dtype=torch.float64)
+    full = colour.lab_to_rgb(lab)[:, 0].numpy()  # (3, 101): R, G and B of a = b = 0
+    assert np.abs(full - colour.l_to_grey(np.linspace(0, 100, 101))).max() < 2e-4
+
+
+def test_grey8_from_l_round_trips_every_8_bit_grey():
+    levels = np.arange(256)
+    assert np.array_equal(colour.grey8_from_l(colour.grey_to_l(levels / 255.0).reshape(16, 16)),
+                          levels.reshape(16, 16).astype(np.uint8))
+    assert colour.grey8_from_l(np.array([[-5.0, 130.0]])).tolist() == [[0, 255]]

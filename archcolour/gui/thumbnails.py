@@ -61,14 +61,12 @@ def make_thumbnail(path: Path, px: int = THUMB_PX) -> QImage:
 
 
 def _thumbnail_via_imageio(path: Path, px: int) -> QImage:
-    import numpy as np
     from PIL import Image
 
-    from .. import imageio
+    from .. import colour, imageio
 
     loaded = imageio.load_image(path)  # raises ImageLoadError with a clear one-line message
-    grey = np.clip(loaded.l * 2.55 + 0.5, 0, 255).astype(np.uint8)  # L* is close to sRGB-encoded grey
-    im = Image.fromarray(grey, "L")
+    im = Image.fromarray(colour.grey8_from_l(loaded.l), "L")  # the exact grey previews show
     im.thumbnail((px, px), Image.Resampling.BILINEAR, reducing_gap=2.0)
     return _pil_to_qimage(im)
 

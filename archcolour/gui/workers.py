@@ -182,31 +182,12 @@ def rgb_to_qimage(rgb) -> QImage:
     return QImage(rgb.data, w, h, rgb.strides[0], QImage.Format_RGB888).copy()
 
 
-_GREY_LUT = None
-_LUT_STEPS = 4096
-
-
 def grey_from_l(l):
-    """sRGB rendering of a lightness plane (a = b = 0), uint8 (H, W).
+    """sRGB rendering of a lightness plane (a = b = 0), uint8 (H, W): :func:`archcolour.colour.grey8_from_l`,
+    the exact L -> grey that thumbnails use too (a table, so a multi-megapixel image costs milliseconds)."""
+    from .. import colour
 
-    Uses a table of the core's own Lab -> sRGB conversion sampled at 4097 lightness levels, so showing
-    a multi-megapixel grey image costs milliseconds.
-    """
-    global _GREY_LUT
-    import numpy as np
-
-    if _GREY_LUT is None:
-        import torch
-
-        from .. import colour
-
-        levels = torch.linspace(0, 100, _LUT_STEPS + 1)
-        lab = torch.zeros(3, 1, _LUT_STEPS + 1)
-        lab[0, 0] = levels
-        rgb = colour.lab_to_rgb(lab)[0, 0].numpy()
-        _GREY_LUT = np.clip(rgb * 255.0 + 0.5, 0, 255).astype(np.uint8)
-    idx = np.clip(np.rint(np.asarray(l, dtype=np.float32) * (_LUT_STEPS / 100.0)), 0, _LUT_STEPS).astype(np.intp)
-    return _GREY_LUT[idx]
+    return colour.grey8_from_l(l)
 
 
 def shrink_l(l, max_side: int):

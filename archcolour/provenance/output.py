@@ -15,18 +15,11 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Iterable
 
+from ..formats import format_from_suffix
 from ..fsutil import sha256_file
 from .iptc import iim_to_xmp_props, kept_fields
 from .record import Provenance, ProvenanceError, alt_text, utc_now
 from .xmp import JPEG_XMP_LIMIT, parse_xmp, to_xmp
-
-_SUFFIX_FORMATS = {"jpg": "JPEG", "jpeg": "JPEG", "jpe": "JPEG", "jfif": "JPEG", "png": "PNG", "tif": "TIFF",
-                   "tiff": "TIFF", "webp": "WEBP", "bmp": "BMP"}
-
-
-def format_from_suffix(suffix: str) -> str | None:
-    return _SUFFIX_FORMATS.get(suffix.lower().lstrip("."))
-
 
 def build_provenance(
     source: Any = None,

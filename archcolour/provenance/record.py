@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .. import __version__
+from ..formats import MIME_TYPES
 
 TOOL_NAME = "archcolour"
 SCHEMA = "archcolour-provenance/1"
@@ -21,7 +22,6 @@ SCHEMA = "archcolour-provenance/1"
 DIGITAL_SOURCE_TYPE = "http://cv.iptc.org/newscodes/digitalsourcetype/compositeWithTrainedAlgorithmicMedia"
 #: Private namespace for engine parameters that no public schema covers.
 ARCHCOLOUR_NS = "urn:archcolour:xmp:provenance:1.0#"
-MIME_TYPES = {"JPEG": "image/jpeg", "PNG": "image/png", "TIFF": "image/tiff", "WEBP": "image/webp", "BMP": "image/bmp"}
 
 
 class ProvenanceError(ValueError):

@@ -11,12 +11,12 @@ from __future__ import annotations
 import copy
 import json
 import os
-import re
 import uuid
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
 from .. import __version__
+from ..formats import TEMP_RE
 from ..fsutil import atomic_write_bytes, sha256_file
 from .iptc import kept_fields
 from .record import SCHEMA, TOOL_NAME, Provenance, ProvenanceError, dict_from_xmp, is_own_packet, utc_now
@@ -27,9 +27,6 @@ LOCK_NAME = ".archcolour.lock"
 SIDECAR_SUFFIX = ".json"
 #: Largest sidecar read back (a real one is a few KiB).
 SIDECAR_MAX_BYTES = 4 << 20
-#: Temporary files (ours and imageio.save_image's): ``.<final name>.<8 hex digits>.tmp`` in the
-#: destination folder; see :func:`cleanup_stale_temps`.
-TEMP_RE = re.compile(r"^\..+\.[0-9a-f]{8}\.tmp$")
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 
 

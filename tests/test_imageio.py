@@ -304,7 +304,7 @@ def test_decompression_bomb_png_refused(tmp_path):
 
 
 def test_pixel_limit_applies_to_tiff_and_pillow_paths(tmp_path, monkeypatch):
-    monkeypatch.setattr(imageio, "MAX_PIXELS", 500)
+    monkeypatch.setattr(imageio.read, "MAX_PIXELS", 500)
     tifffile.imwrite(tmp_path / "big.tif", grey16(30, 30))
     Image.fromarray(grey8(30, 30)).save(tmp_path / "big.png")
     for name in ("big.tif", "big.png"):
@@ -315,9 +315,16 @@ def test_pixel_limit_applies_to_tiff_and_pillow_paths(tmp_path, monkeypatch):
     assert load_image(tmp_path / "ok.png").l.shape == (20, 20)
 
 
-def test_limit_admits_a_100_megapixel_scan():
-    assert imageio.MAX_PIXELS >= 10_000 * 10_000
-    assert Image.MAX_IMAGE_PIXELS >= imageio.MAX_PIXELS
+@pytest.mark.parametrize("w, h, bomb", [(10_000, 10_000, False), (20_000, 20_000, False), (20_000, 20_001, True),
+                                         (100_000, 100_000, True)])
+def test_the_limit_itself_from_headers_claiming_huge_sizes(tmp_path, w, h, bomb):
+    """Tiny files whose headers claim w x h: a 100 MP (or exactly 400 MP) scan passes the pixel check
+    (and then fails only because its pixel data is missing), one pixel row more is refused as a bomb."""
+    p = _png_claiming_size(tmp_path / f"claims_{w}x{h}.png", w, h)
+    with pytest.raises(ImageLoadError) as ei:
+        load_image(p)
+    assert_one_line_naming(ei.value, p)
+    assert ("decompression bomb" in str(ei.value)) == bomb, str(ei.value)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -408,14 +415,14 @@ def rgb16(h=20, w=30, seed=0):
                                            ("TIFF", "tif", np.uint8), ("TIFF", "tif", np.uint16), ("WEBP", "webp", np.uint8)])
 def test_xmp_round_trips_in_every_format(tmp_path, fmt, ext, dtype):
     rgb = colour8() if dtype == np.uint8 else rgb16()
-    p = save_image(tmp_path / f"x.{ext}", rgb, fmt, xmp=XMP, description="colourised by archcolour")
+    p = save_image(tmp_path / f"x.{ext}", rgb, fmt, xmp=XMP, description="colourised by archcolour").path
     assert imageio.read_xmp(p) == XMP
     # and the loader finds it too
     assert load_image(p).meta.xmp == XMP
 
 
 def test_bmp_saves_without_metadata(tmp_path):
-    p = save_image(tmp_path / "x.bmp", colour8(), "BMP", xmp=XMP)
+    p = save_image(tmp_path / "x.bmp", colour8(), "BMP", xmp=XMP).path
     with Image.open(p) as im:
         assert np.array_equal(np.asarray(im), colour8())
 
@@ -423,7 +430,7 @@ def test_bmp_saves_without_metadata(tmp_path):
 @pytest.mark.parametrize("fmt,ext", [("PNG", "png"), ("TIFF", "tif")])
 def test_16bit_outputs_are_exact(tmp_path, fmt, ext):
     rgb = rgb16()
-    p = save_image(tmp_path / f"x.{ext}", rgb, fmt)
+    p = save_image(tmp_path / f"x.{ext}", rgb, fmt).path
     back = tifffile.imread(p) if fmt == "TIFF" else _decode_png16(p)
     assert back.dtype == np.uint16 and np.array_equal(back, rgb)
     if fmt == "PNG":  # a standard reader accepts it (Pillow reads 16-bit colour PNG at 8 bits)
@@ -434,7 +441,7 @@ def test_16bit_outputs_are_exact(tmp_path, fmt, ext):
 
 def test_16bit_to_8bit_formats_is_rounded(tmp_path):
     rgb = rgb16()
-    p = save_image(tmp_path / "x.bmp", rgb, "BMP")
+    p = save_image(tmp_path / "x.bmp", rgb, "BMP").path
     with Image.open(p) as im:
         assert np.abs(np.asarray(im).astype(int) - np.round(rgb / 257.0)).max() <= 0
 
@@ -446,7 +453,7 @@ def test_description_exif_icc_dpi_written(tmp_path, fmt, ext):
     exif[0x0112] = 6  # the pixels were already rotated on load: the output must say 1
     icc = _srgb_icc()
     p = save_image(tmp_path / f"x.{ext}", colour8(), fmt, exif=exif.tobytes(), icc=icc, dpi=(300, 300),
-                   description="Colourised by archcolour")
+                   description="Colourised by archcolour").path
     with Image.open(p) as im:
         if fmt != "TIFF":
             assert im.info.get("icc_profile") == icc
@@ -487,7 +494,7 @@ def test_save_is_atomic_for_tifffile_and_png16(tmp_path, monkeypatch):
         raise RuntimeError("encoder crashed")
 
     monkeypatch.setattr(tifffile, "imwrite", boom)
-    monkeypatch.setattr(imageio, "_write_png16", boom)
+    monkeypatch.setattr(imageio.png16, "write_png16", boom)
     for name, fmt in (("a.tif", "TIFF"), ("b.png", "PNG")):
         with pytest.raises(RuntimeError):
             save_image(tmp_path / name, rgb16(), fmt)
@@ -506,7 +513,7 @@ def test_save_rejects_bad_arrays(tmp_path):
 
 def test_lut_matches_colour_module():
     g = torch.tensor([0.0, 1 / 255, 0.5, 1.0], dtype=torch.float64)
-    lut = imageio._grey_lut(256)
+    lut = imageio.lightness.grey_lut(256)
     assert np.allclose(lut[[0, 1, 128, 255]][[0, 1, 3]], colour.grey_to_l(g).numpy()[[0, 1, 3]], atol=1e-5)
     assert lut[0] == pytest.approx(0, abs=1e-6) and lut[255] == pytest.approx(100, abs=1e-4)
 
@@ -521,3 +528,15 @@ def test_bundled_samples_are_greyscale_photographs():
         im = load_image(p)
         assert not im.was_colour and min(im.width, im.height) >= 128
         assert p.name in (root / "SOURCE.md").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("fmt,ext,dtype", [("JPEG", "jpg", np.uint8), ("PNG", "png", np.uint8), ("PNG", "png", np.uint16),
+                                           ("TIFF", "tif", np.uint8), ("TIFF", "tif", np.uint16), ("WEBP", "webp", np.uint8),
+                                           ("BMP", "bmp", np.uint8)])
+def test_save_returns_the_hash_and_size_of_the_bytes_on_disk(tmp_path, fmt, ext, dtype):
+    from archcolour.fsutil import sha256_file
+
+    rgb = colour8() if dtype == np.uint8 else rgb16()
+    w = save_image(tmp_path / f"x.{ext}", rgb, fmt, xmp=XMP, description="d", dpi=(300, 300))
+    assert w.path == tmp_path / f"x.{ext}"
+    assert (w.sha256, w.size) == (sha256_file(w.path), w.path.stat().st_size)

@@ -7,16 +7,14 @@ holds them (see docs/PROVENANCE.md).
 """
 from __future__ import annotations
 
-import datetime as _dt
-import io
 import os
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 from typing import Any, Iterable
 
 from ..formats import format_from_suffix
 from ..fsutil import sha256_file
+from ..imageio.metadata import exif_for_output, icc_description, icc_for_output, srgb_profile  # noqa: F401 - re-exported
 from .iptc import iim_to_xmp_props, kept_fields
 from .record import Provenance, ProvenanceError, alt_text, utc_now
 from .xmp import JPEG_XMP_LIMIT, parse_xmp, to_xmp
@@ -129,111 +127,6 @@ def build_provenance(
 # ---------------------------------------------------------------------------------------------
 # Source metadata carried to the output: EXIF, ICC, DPI
 # ---------------------------------------------------------------------------------------------
-#: TIFF structure tags that describe the *source's* pixel layout; never copied into an output's EXIF.
-_STRUCTURAL_TAGS = {256, 257, 258, 259, 262, 266, 273, 277, 278, 279, 280, 281, 284, 317, 320, 322, 323, 324,
-                    325, 338, 339, 340, 341, 513, 514, 530, 531, 532, 700, 33723, 34377, 34665, 34853,
-                    34675, 40965, 0x8825}
-
-
-def exif_for_output(exif: bytes | None, *, width: int | None = None, height: int | None = None,
-                    software: str | None = None, description: str | None = None,
-                    datetime_: _dt.datetime | None = None) -> bytes | None:
-    """The source's EXIF made right for the output, or None when there is none (or it is unreadable).
-
-    Orientation is reset to 1 (the loader already turned the pixels upright); the source's pixel
-    layout tags and its thumbnail are dropped; PixelX/YDimension follow the output; Software,
-    DateTime and ImageDescription say what made this file; ColorSpace says sRGB.
-    """
-    if not exif:
-        return None
-    from PIL import Image
-
-    src = Image.Exif()
-    try:
-        src.load(exif if exif.startswith(b"Exif\x00\x00") or exif[:4] in (b"II*\x00", b"MM\x00*")
-                 else b"Exif\x00\x00" + exif)
-        exif_ifd = dict(src.get_ifd(0x8769))
-        gps_ifd = dict(src.get_ifd(0x8825))
-    except Exception:  # noqa: BLE001 - corrupt EXIF is dropped (the caller notes it)
-        return None
-    out = Image.Exif()
-    for tag, val in src.items():
-        if tag not in _STRUCTURAL_TAGS:
-            out[tag] = _exif_str(val)
-    out[0x0112] = 1  # Orientation: pixels are upright
-    if software:
-        out[0x0131] = software
-    out[0x0132] = (datetime_ or _dt.datetime.now()).strftime("%Y:%m:%d %H:%M:%S")
-    if description is not None:
-        if description.isascii():
-            out[0x010E] = description
-        else:
-            out.pop(0x010E, None)
-    if exif_ifd:
-        e = out.get_ifd(0x8769)
-        for tag, val in exif_ifd.items():
-            if tag not in (0xA005, 0x927C):  # interop pointer, MakerNote (offsets would break)
-                e[tag] = _exif_str(val)
-        e[0xA001] = 1  # ColorSpace sRGB
-        if width is not None and height is not None:
-            e[0xA002], e[0xA003] = int(width), int(height)
-    if gps_ifd:
-        out.get_ifd(0x8825).update(gps_ifd)
-    try:
-        return out.tobytes()
-    except Exception:  # noqa: BLE001
-        return None
-
-
-def _exif_str(v: Any) -> Any:
-    # Pillow decodes ASCII tags as latin-1 and re-encodes ASCII-with-replace: keep the original bytes
-    if isinstance(v, str) and not v.isascii():
-        try:
-            return v.encode("latin-1")
-        except UnicodeEncodeError:
-            return v.encode("utf-8")
-    return v
-
-
-@lru_cache(maxsize=1)
-def srgb_profile() -> bytes:
-    """A small sRGB ICC profile (Pillow/LittleCMS built-in)."""
-    from PIL import ImageCms
-
-    return ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
-
-
-def icc_description(icc: bytes | None) -> str | None:
-    """The profile's description ('sRGB IEC61966-2.1', 'Dot Gain 20%') plus its colour space."""
-    if not icc:
-        return None
-    space = icc[16:20].decode("latin-1", "replace").strip() if len(icc) >= 20 else "?"
-    try:
-        from PIL import ImageCms
-
-        desc = ImageCms.getProfileDescription(ImageCms.ImageCmsProfile(io.BytesIO(icc))).strip()
-    except Exception:  # noqa: BLE001
-        desc = "unreadable profile"
-    return f"{desc} ({space})"
-
-
-def icc_for_output(source_icc: bytes | None) -> tuple[bytes, str]:
-    """(profile to embed, what was done). The output is always sRGB-encoded.
-
-    The engine produces sRGB values whatever the source's profile (its L is computed as if the source
-    were sRGB-encoded), so a greyscale ("GRAY") or other RGB source profile would describe the output
-    wrongly: the output is tagged with an sRGB profile, keeping the source's own bytes when the
-    source's profile already *is* an sRGB RGB profile. Untagged sources get an sRGB tag too.
-    """
-    if source_icc and len(source_icc) >= 20 and source_icc[16:20] == b"RGB ":
-        desc = (icc_description(source_icc) or "").lower()
-        if "srgb" in desc or "iec61966-2" in desc:
-            return source_icc, "kept the source's sRGB profile"
-    if source_icc:
-        return srgb_profile(), f"source profile {icc_description(source_icc)} replaced by sRGB (output is sRGB)"
-    return srgb_profile(), "tagged sRGB (source had no profile)"
-
-
 @dataclass
 class OutputMetadata:
     """Everything ``imageio.save_image`` needs to embed for one output, and the provenance."""

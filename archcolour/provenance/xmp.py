@@ -8,12 +8,11 @@ and defusedxml are not needed.
 from __future__ import annotations
 
 import copy
-import os
 import re
 import xml.etree.ElementTree as ET
-from pathlib import Path
 from typing import Any
 
+from ..imageio.metadata import SCAN_BYTES, XMP_CONTAINERS, read_embedded_xmp  # noqa: F401 - one reader, re-exported
 from .iptc import is_kept
 from .record import ARCHCOLOUR_NS, MIME_TYPES, Provenance, ProvenanceError, xmp_properties
 
@@ -38,17 +37,8 @@ _URI_TO_PREFIX = {uri: p for p, uri in NS.items()}
 for _p, _uri in NS.items():
     ET.register_namespace(_p, _uri)
 
-#: Where the XMP packet lives in each output format (for ``inspect`` and the docs).
-XMP_CONTAINERS = {
-    "JPEG": "JPEG APP1 XMP segment",
-    "PNG": "PNG iTXt chunk 'XML:com.adobe.xmp'",
-    "TIFF": "TIFF tag 700 (XMLPacket)",
-    "WEBP": "WebP XMP chunk",
-}
 #: Largest XMP packet a JPEG APP1 segment holds (65535 - 2 length bytes - 29-byte namespace header).
 JPEG_XMP_LIMIT = 65502
-#: How much of a file the raw packet scan reads, from each end.
-SCAN_BYTES = 1 << 20
 
 _SEQ_KEYS = {"dc:creator", "dc:date", "xmpMM:History"}
 _XML_FORBIDDEN = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
@@ -268,59 +258,3 @@ def parse_xmp(data: bytes | str) -> dict[str, Any]:
         props.update(_struct(desc))
     return props
 
-
-# ---------------------------------------------------------------------------------------------
-# a file's embedded packet
-# ---------------------------------------------------------------------------------------------
-def read_embedded_xmp(path: str | os.PathLike) -> tuple[bytes | None, str | None]:
-    """(XMP packet bytes, where it was found) from a JPEG, PNG, TIFF or WebP file, or (None, None).
-
-    Uses Pillow's ``info['xmp']``; falls back to tifffile for TIFF tag 700 and to a scan of the first
-    and last :data:`SCAN_BYTES` of the file for an uncompressed packet in any container.
-    """
-    path = Path(path)
-    fmt = None
-    try:
-        from PIL import Image
-
-        with Image.open(path) as im:
-            fmt = im.format
-            xmp = im.info.get("xmp")
-            if not xmp and fmt == "PNG":
-                xmp = im.info.get("XML:com.adobe.xmp")
-            if not xmp and fmt == "TIFF":
-                xmp = im.tag_v2.get(700) if hasattr(im, "tag_v2") else None
-            if xmp:
-                if isinstance(xmp, str):
-                    xmp = xmp.encode("utf-8")
-                if isinstance(xmp, tuple):  # some Pillow versions: tuple of ints for BYTE tags
-                    xmp = bytes(xmp)
-                return bytes(xmp), XMP_CONTAINERS.get(fmt, f"{fmt} XMP")
-    except Exception:  # noqa: BLE001 - not something Pillow reads; try the fallbacks
-        pass
-    try:
-        with open(path, "rb") as f:
-            head = f.read(SCAN_BYTES)
-            size = os.fstat(f.fileno()).st_size
-            tail = b""
-            if size > SCAN_BYTES:
-                f.seek(max(SCAN_BYTES, size - SCAN_BYTES))
-                tail = f.read(SCAN_BYTES)
-    except OSError:
-        return None, None
-    if head[:4] in (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+"):
-        try:
-            import tifffile
-
-            with tifffile.TiffFile(path) as tf:
-                tag = tf.pages[0].tags.get(700)
-                if tag is not None and tag.value:
-                    v = tag.value
-                    return (v if isinstance(v, bytes) else str(v).encode("utf-8")), XMP_CONTAINERS["TIFF"]
-        except Exception:  # noqa: BLE001
-            pass
-    for chunk in (head, tail):
-        m = _XMPMETA_RE.search(chunk)
-        if m:
-            return m.group(0), f"{fmt or 'file'} (raw packet found by scanning)"
-    return None, None

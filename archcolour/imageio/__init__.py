@@ -1,0 +1,33 @@
+"""Image files in and out: load any photograph into its CIELAB lightness; save results atomically with
+their metadata. Torch is not imported until pixels are converted.
+
+=================  ============================================================================
+module             job
+=================  ============================================================================
+:mod:`.read`       :func:`load_image`: open -> TIFF decode (tifffile) or Pillow decode -> L
+:mod:`.lightness`  pixel arrays of any type -> L (exact grey tables, colour via :mod:`archcolour.colour`)
+:mod:`.write`      :func:`save_image`: the one atomic, durable image writer (returns SHA-256 and size)
+:mod:`.png16`      16-bit PNG encoder, PNG metadata chunks, PNG text-chunk reader
+:mod:`.metadata`   EXIF / ICC / XMP: read from sources, made right for outputs, read back from files
+=================  ============================================================================
+"""
+from __future__ import annotations
+
+from ..formats import FOLDER_EXTENSIONS as IMAGE_EXTENSIONS
+from ..formats import FORMATS as _FORMATS
+from ..formats import WRITABLE as _WRITABLE
+from ..formats import format_for_extension
+from ..fsutil import Written
+from .metadata import (XMP_CONTAINERS, exif_for_output, icc_description, icc_for_output, read_embedded_xmp,
+                       read_xmp, srgb_profile)
+from .png16 import PNG_LEVEL, read_png_text
+from .read import MAX_PIXELS, ImageLoadError, LoadedImage, SourceMetadata, load_image
+from .write import save_image
+
+#: Formats :func:`save_image` writes, with their usual extension.
+SAVE_FORMATS = {name: _FORMATS[name].extension for name in _WRITABLE}
+
+__all__ = ["IMAGE_EXTENSIONS", "ImageLoadError", "LoadedImage", "MAX_PIXELS", "PNG_LEVEL", "SAVE_FORMATS",
+           "SourceMetadata", "Written", "XMP_CONTAINERS", "exif_for_output", "format_for_extension",
+           "icc_description", "icc_for_output", "load_image", "read_embedded_xmp", "read_png_text", "read_xmp",
+           "save_image", "srgb_profile"]

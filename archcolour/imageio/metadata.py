@@ -1,0 +1,314 @@
+"""EXIF, ICC and XMP: read from a source, made right for an output, read back from a file. Once each.
+
+* :func:`metadata_from_pillow` - the source's EXIF, ICC profile, DPI, XMP and IPTC, from an opened image;
+* :func:`exif_for_output` - the source's EXIF made right for an output (orientation 1, pixel layout
+  dropped, Software/DateTime/ImageDescription/ColorSpace set); :func:`save_image` applies it to the
+  ``exif`` it is given, so callers pass the *source's* EXIF;
+* :func:`icc_for_output` - the one ICC rule: outputs are sRGB, so they are tagged sRGB - including
+  untagged sources (greyscale or not: our RGB is sRGB whatever the source was), keeping the source's
+  own bytes when it already is an sRGB RGB profile;
+* :func:`read_embedded_xmp` - the XMP packet of any file (PNG iTXt, TIFF tag 700, JPEG/WebP via
+  Pillow, or a raw packet found by scanning), with where it was found.
+
+Nothing here imports torch.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import io
+import logging
+import os
+import re
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PIL import Image
+
+from ..formats import TIFF_MAGIC, sniff
+from .png16 import read_png_text
+
+log = logging.getLogger(__name__)
+
+#: Where the XMP packet lives in each output format (``inspect`` shows it).
+XMP_CONTAINERS = {
+    "JPEG": "JPEG APP1 XMP segment",
+    "PNG": "PNG iTXt chunk 'XML:com.adobe.xmp'",
+    "TIFF": "TIFF tag 700 (XMLPacket)",
+    "WEBP": "WebP XMP chunk",
+}
+#: How much of a file the raw packet scan reads, from each end.
+SCAN_BYTES = 1 << 20
+_XMPMETA_RE = re.compile(rb"<(?:[\w.-]+:)?xmpmeta\b.*?</(?:[\w.-]+:)?xmpmeta\s*>", re.S)
+
+ORIENTATION, EXIF_IFD, GPS_IFD = 0x0112, 0x8769, 0x8825
+# Descriptive IFD0 EXIF tags that also exist as baseline TIFF tags.
+_EXIF_DESCRIPTIVE = {271: "Make", 272: "Model", 305: "Software", 306: "DateTime", 315: "Artist", 33432: "Copyright",
+                     270: "ImageDescription"}
+#: TIFF structure tags that describe the *source's* pixel layout; never copied into an output's EXIF.
+_STRUCTURAL_TAGS = {256, 257, 258, 259, 262, 266, 273, 277, 278, 279, 280, 281, 284, 317, 320, 322, 323, 324,
+                    325, 338, 339, 340, 341, 513, 514, 530, 531, 532, 700, 33723, 34377, 34665, 34853,
+                    34675, 40965, GPS_IFD}
+
+
+# --------------------------------------------------------------------------------------------
+# reading a source's metadata
+# --------------------------------------------------------------------------------------------
+def _exif_from_pillow(im: Image.Image, notes: list[str]) -> tuple[bytes | None, int | None]:
+    """(EXIF bytes, orientation) of an opened image; for TIFF only its descriptive tags."""
+    try:
+        exif = im.getexif()
+    except Exception as e:  # noqa: BLE001 - broken EXIF is not a reason to refuse the picture
+        notes.append(f"EXIF unreadable, not copied ({' '.join(str(e).split()) or type(e).__name__})")
+        return None, None
+    orientation = exif.get(ORIENTATION)
+    if im.format == "TIFF":
+        out = Image.Exif()
+        for tag in (*_EXIF_DESCRIPTIVE, ORIENTATION):
+            if tag in exif:
+                out[tag] = exif[tag]
+        for ifd in (EXIF_IFD, GPS_IFD):
+            try:
+                sub = exif.get_ifd(ifd)
+            except Exception:  # noqa: BLE001
+                sub = {}
+            if sub:
+                out[ifd] = dict(sub)
+        if not len(out):
+            return None, orientation
+        try:
+            return out.tobytes(), orientation
+        except Exception:  # noqa: BLE001
+            notes.append("EXIF could not be re-encoded, not copied")
+            return None, orientation
+    raw = im.info.get("exif")
+    if isinstance(raw, (bytes, bytearray)) and raw:
+        return bytes(raw), orientation
+    if len(exif):
+        try:
+            return exif.tobytes(), orientation
+        except Exception:  # noqa: BLE001
+            notes.append("EXIF could not be re-encoded, not copied")
+            return None, orientation
+    return None, orientation
+
+
+def metadata_from_pillow(im: Image.Image, meta, notes: list[str]) -> int | None:
+    """Fill ``meta`` (a SourceMetadata) from an opened image; returns the EXIF orientation."""
+    meta.exif, orientation = _exif_from_pillow(im, notes)
+    icc = im.info.get("icc_profile")
+    meta.icc = bytes(icc) if icc else None
+    dpi = im.info.get("dpi")
+    if dpi and len(dpi) == 2:
+        try:
+            meta.dpi = (round(float(dpi[0]), 3), round(float(dpi[1]), 3))
+        except (TypeError, ValueError):
+            meta.dpi = None
+    xmp = im.info.get("xmp") or im.info.get("XML:com.adobe.xmp")
+    if isinstance(xmp, str):
+        xmp = xmp.encode("utf-8")
+    meta.xmp = bytes(xmp) if xmp else None
+    iptc = None
+    photoshop = im.info.get("photoshop")
+    if isinstance(photoshop, dict):
+        iptc = photoshop.get(0x0404)
+    if iptc is None and im.format == "TIFF":
+        iptc = getattr(im, "tag_v2", {}).get(33723)
+    if iptc is not None and not isinstance(iptc, (bytes, bytearray)):
+        try:
+            arr = np.asarray(iptc)
+            iptc = arr.astype(">u4" if arr.dtype.itemsize == 4 else "u1").tobytes()
+        except Exception:  # noqa: BLE001
+            iptc = None
+    meta.iptc = bytes(iptc) if iptc else None
+    return orientation
+
+
+# --------------------------------------------------------------------------------------------
+# EXIF for an output
+# --------------------------------------------------------------------------------------------
+def exif_for_output(exif: bytes | None, *, width: int | None = None, height: int | None = None,
+                    software: str | None = None, description: str | None = None,
+                    datetime_: _dt.datetime | None = None) -> bytes | None:
+    """The source's EXIF made right for the output, or None when there is none (or it is unreadable).
+
+    Orientation is reset to 1 (the loader already turned the pixels upright); the source's pixel
+    layout tags and its thumbnail are dropped; PixelX/YDimension follow the output; Software,
+    DateTime and ImageDescription say what made this file; ColorSpace says sRGB. Applying it to its
+    own result changes nothing but DateTime.
+    """
+    if not exif:
+        return None
+    src = Image.Exif()
+    try:
+        src.load(exif if exif.startswith(b"Exif\x00\x00") or exif[:4] in (b"II*\x00", b"MM\x00*")
+                 else b"Exif\x00\x00" + exif)
+        exif_ifd = dict(src.get_ifd(EXIF_IFD))
+        gps_ifd = dict(src.get_ifd(GPS_IFD))
+    except Exception as e:  # noqa: BLE001 - corrupt EXIF is dropped rather than copied
+        log.info("EXIF dropped from an output (unreadable: %s)", e)
+        return None
+    out = Image.Exif()
+    for tag, val in src.items():
+        if tag not in _STRUCTURAL_TAGS:
+            out[tag] = _exif_str(val)
+    out[ORIENTATION] = 1  # pixels are upright
+    if software:
+        out[0x0131] = software
+    out[0x0132] = (datetime_ or _dt.datetime.now()).strftime("%Y:%m:%d %H:%M:%S")
+    if description is not None:
+        if description.isascii():
+            out[0x010E] = description
+        else:
+            out.pop(0x010E, None)
+    if exif_ifd:
+        e = out.get_ifd(EXIF_IFD)
+        for tag, val in exif_ifd.items():
+            if tag not in (0xA005, 0x927C):  # interop pointer, MakerNote (offsets would break)
+                e[tag] = _exif_str(val)
+        e[0xA001] = 1  # ColorSpace sRGB
+        if width is not None and height is not None:
+            e[0xA002], e[0xA003] = int(width), int(height)
+    if gps_ifd:
+        out.get_ifd(GPS_IFD).update(gps_ifd)
+    try:
+        return out.tobytes()
+    except Exception as e:  # noqa: BLE001
+        log.info("EXIF dropped from an output (cannot be re-encoded: %s)", e)
+        return None
+
+
+def _exif_str(v: Any) -> Any:
+    # Pillow decodes ASCII tags as latin-1 and re-encodes ASCII-with-replace: keep the original bytes
+    if isinstance(v, str) and not v.isascii():
+        try:
+            return v.encode("latin-1")
+        except UnicodeEncodeError:
+            return v.encode("utf-8")
+    return v
+
+
+def tiff_exif_tags(exif: bytes | None) -> list[tuple]:
+    """Baseline TIFF tags (Make, Model, DateTime, Artist, Copyright) from EXIF, as tifffile extratags."""
+    if not exif:
+        return []
+    ex = Image.Exif()
+    try:
+        ex.load(exif)
+    except Exception:  # noqa: BLE001
+        return []
+    tags = []
+    for tag in (271, 272, 306, 315, 33432):
+        v = ex.get(tag)
+        if isinstance(v, str) and v and v.isascii():
+            tags.append((tag, "s", 0, v, True))
+    return tags
+
+
+# --------------------------------------------------------------------------------------------
+# ICC
+# --------------------------------------------------------------------------------------------
+@lru_cache(maxsize=1)
+def srgb_profile() -> bytes:
+    """A small sRGB ICC profile (Pillow/LittleCMS built-in)."""
+    from PIL import ImageCms
+
+    return ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+
+
+def icc_description(icc: bytes | None) -> str | None:
+    """The profile's description ('sRGB IEC61966-2.1', 'Dot Gain 20%') plus its colour space."""
+    if not icc:
+        return None
+    space = icc[16:20].decode("latin-1", "replace").strip() if len(icc) >= 20 else "?"
+    try:
+        from PIL import ImageCms
+
+        desc = ImageCms.getProfileDescription(ImageCms.ImageCmsProfile(io.BytesIO(icc))).strip()
+    except Exception:  # noqa: BLE001
+        desc = "unreadable profile"
+    return f"{desc} ({space})"
+
+
+def icc_for_output(source_icc: bytes | None) -> tuple[bytes, str]:
+    """(profile to embed, what was done). The output is always sRGB-encoded, so it is always tagged sRGB.
+
+    The engine produces sRGB values whatever the source's profile (its L is computed as if the source
+    were sRGB-encoded), so a greyscale ("GRAY") or other RGB source profile would describe the output
+    wrongly, and an untagged output would leave colour-managed viewers guessing: the output gets an
+    sRGB profile, keeping the source's own bytes when the source's profile already *is* an sRGB RGB
+    profile.
+    """
+    if source_icc and len(source_icc) >= 20 and source_icc[16:20] == b"RGB ":
+        desc = (icc_description(source_icc) or "").lower()
+        if "srgb" in desc or "iec61966-2" in desc:
+            return source_icc, "kept the source's sRGB profile"
+    if source_icc:
+        return srgb_profile(), f"source profile {icc_description(source_icc)} replaced by sRGB (output is sRGB)"
+    return srgb_profile(), "tagged sRGB (source had no profile)"
+
+
+# --------------------------------------------------------------------------------------------
+# reading a file's XMP back
+# --------------------------------------------------------------------------------------------
+def _as_bytes(v: Any) -> bytes | None:
+    if v is None:
+        return None
+    if isinstance(v, str):
+        return v.encode("utf-8")
+    if isinstance(v, (tuple, list)):  # some Pillow versions: tuple of ints for BYTE tags
+        return bytes(v)
+    return bytes(v) or None
+
+
+def read_embedded_xmp(path: str | os.PathLike) -> tuple[bytes | None, str | None]:
+    """(XMP packet bytes, where it was found) from a JPEG, PNG, TIFF or WebP file, or (None, None).
+
+    PNG: its text chunks; TIFF: tag 700 (tifffile); others: Pillow's ``info['xmp']``; anything else:
+    a scan of the first and last :data:`SCAN_BYTES` of the file for an uncompressed packet. A file
+    that cannot be opened gives (None, None).
+    """
+    path = Path(path)
+    try:
+        with open(path, "rb") as f:
+            head = f.read(SCAN_BYTES)
+            size = os.fstat(f.fileno()).st_size
+            tail = b""
+            if size > SCAN_BYTES:
+                f.seek(max(SCAN_BYTES, size - SCAN_BYTES))
+                tail = f.read(SCAN_BYTES)
+    except OSError:
+        return None, None
+    fmt = sniff(head[:12])
+    xmp = None
+    try:
+        if fmt == "PNG":
+            xmp = read_png_text(path).get("XML:com.adobe.xmp")
+        elif head[:4] in TIFF_MAGIC:
+            import tifffile
+
+            with tifffile.TiffFile(path) as tf:
+                tag = tf.pages[0].tags.get(700)
+                xmp = _as_bytes(tag.value) if tag is not None else None
+        elif fmt is not None:
+            with Image.open(path) as im:
+                xmp = _as_bytes(im.info.get("xmp"))
+    except Exception as e:  # noqa: BLE001 - damaged container: the scan below may still find a packet
+        log.debug("reading XMP of %s: %s", path, e)
+    if xmp:
+        return xmp, XMP_CONTAINERS.get(fmt or "", f"{fmt} XMP")
+    for chunk in (head, tail):
+        m = _XMPMETA_RE.search(chunk)
+        if m:
+            return m.group(0), f"{fmt or 'file'} (raw packet found by scanning)"
+    return None, None
+
+
+def read_xmp(path: str | os.PathLike) -> bytes | None:
+    """The XMP packet embedded in an image file (None if none): :func:`read_embedded_xmp` without the where."""
+    return read_embedded_xmp(path)[0]
+
+
+__all__ = ["XMP_CONTAINERS", "exif_for_output", "icc_description", "icc_for_output", "metadata_from_pillow",
+           "read_embedded_xmp", "read_xmp", "srgb_profile", "tiff_exif_tags"]

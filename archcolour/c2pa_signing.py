@@ -12,13 +12,14 @@ but untrusted.
 """
 from __future__ import annotations
 
+import io
 import os
-import secrets
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from .formats import MIME_TYPES, format_from_suffix
+from .fsutil import Written, atomic_write_bytes
 from .provenance import DIGITAL_SOURCE_TYPE, Provenance
 
 ENV_CERT = "ARCHCOLOUR_C2PA_CERT"
@@ -94,10 +95,12 @@ def manifest_definition(prov: Provenance, output_name: str, mime: str, with_ingr
 
 
 def sign_output(output: str | os.PathLike, prov: Provenance, config: C2paConfig,
-                source: str | os.PathLike | None = None) -> None:
-    """Embed a signed C2PA manifest in ``output`` (atomically: temporary file + rename).
+                source: str | os.PathLike | None = None) -> Written:
+    """Embed a signed C2PA manifest in ``output``; returns the signed file (its SHA-256 and size).
 
-    The source is only read (as the ``parentOf`` ingredient). Raises :class:`C2paError`.
+    The file is signed in memory, the signed bytes are validated, then written back with the one
+    durable atomic writer (:func:`archcolour.fsutil.atomic_write_bytes`). The source is only read
+    (as the ``parentOf`` ingredient). Raises :class:`C2paError`.
     """
     config.check()
     import c2pa
@@ -110,7 +113,6 @@ def sign_output(output: str | os.PathLike, prov: Provenance, config: C2paConfig,
     src = Path(source) if source is not None else None
     src_fmt = format_from_suffix(src.suffix) if src is not None else None
     with_ingredient = src is not None and src.is_file() and src_fmt in SIGNABLE
-    tmp = output.with_name(f".{output.name}.{secrets.token_hex(4)}.tmp")
     try:
         info = c2pa.C2paSignerInfo(alg=config.alg.lower().encode(), sign_cert=Path(config.cert).read_bytes(),
                                    private_key=Path(config.key).read_bytes(),
@@ -122,35 +124,29 @@ def sign_output(output: str | os.PathLike, prov: Provenance, config: C2paConfig,
                 builder.add_ingredient({"title": src.name, "relationship": "parentOf", "label": "source",
                                         "instance_id": prov.source_instance_id or prov.source_document_id or ""},
                                        MIME_TYPES[src_fmt], f)
-        with open(output, "rb") as s, open(tmp, "w+b") as d:
-            builder.sign(signer, mime, s, d)
-            d.flush()
-            os.fsync(d.fileno())
-        _verify(tmp, mime)
-        os.replace(tmp, output)
+        signed = io.BytesIO()
+        with open(output, "rb") as s:
+            builder.sign(signer, mime, s, signed)
+        _verify(signed, mime)
     except C2paError:
         raise
     except Exception as e:  # noqa: BLE001 - c2pa raises its own error types
         raise C2paError(f"C2PA signing failed: {' '.join(str(e).split()) or type(e).__name__}") from None
-    finally:
-        try:
-            tmp.unlink()
-        except FileNotFoundError:
-            pass
+    return atomic_write_bytes(output, signed.getvalue())
 
 
 #: Validation failures expected without a trust list / network; anything else means a broken signature.
 _TOLERATED = {"signingCredential.untrusted", "signingCredential.ocsp.skipped", "timeStamp.untrusted"}
 
 
-def _verify(path: Path, mime: str) -> None:
-    """Read the freshly signed file back; refuse it when its manifest does not validate."""
+def _verify(signed: io.BytesIO, mime: str) -> None:
+    """Read the freshly signed bytes back; refuse them when their manifest does not validate."""
     import c2pa
 
-    with open(path, "rb") as f:
-        reader = c2pa.Reader(mime, f)
-        state = reader.get_validation_state()
-        results = reader.get_validation_results() or {}
+    signed.seek(0)
+    reader = c2pa.Reader(mime, signed)
+    state = reader.get_validation_state()
+    results = reader.get_validation_results() or {}
     failures = [x.get("code") for x in (results.get("activeManifest") or {}).get("failure", [])]
     bad = [c for c in failures if c not in _TOLERATED]
     if state == "Invalid" or bad:

@@ -27,7 +27,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from .fsutil import sha256_file
+from .fsutil import atomic_write_bytes, sha256_file
 
 MANIFEST = "manifest.json"
 META_PREFIX = "archcolour."
@@ -202,7 +202,7 @@ def save_model(
     half: bool = False,
 ) -> str:
     """Write ``model`` as safetensors with archcolour metadata; returns the file's SHA-256."""
-    from safetensors.torch import save_file
+    from safetensors.torch import save
 
     state = {k: (v.half() if half and v.is_floating_point() else v).detach().cpu().contiguous()
              for k, v in model.state_dict().items()}
@@ -220,10 +220,8 @@ def save_model(
     meta.update(extra or {})
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    save_file(state, str(tmp), metadata={META_PREFIX + k: str(v) for k, v in meta.items()})
-    os.replace(tmp, path)
-    return sha256_file(path)
+    data = save(state, metadata={META_PREFIX + k: str(v) for k, v in meta.items()})
+    return atomic_write_bytes(path, data).sha256
 
 
 def write_manifest(directory: str | os.PathLike, entries: list[dict[str, Any]], default: str) -> Path:
@@ -231,7 +229,5 @@ def write_manifest(directory: str | os.PathLike, entries: list[dict[str, Any]], 
     directory = Path(directory)
     manifest = {"default": default, "models": entries}
     path = directory / MANIFEST
-    tmp = path.with_name(MANIFEST + ".tmp")
-    tmp.write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
-    os.replace(tmp, path)
+    atomic_write_bytes(path, (json.dumps(manifest, indent=2) + "\n").encode("utf-8"))
     return path

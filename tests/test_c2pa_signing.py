@@ -137,3 +137,24 @@ def test_half_a_configuration_is_a_usage_error(tmp_path, test_ca, capsys):
     rc = cli.main(["colourise", str(tmp_path / "in"), "-o", str(tmp_path / "out"), "--c2pa-cert",
                    str(tmp_path / "nope.pem"), "--c2pa-key", str(test_ca["key"])])
     assert rc == 2 and "not found" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("ext", [".jpe", ".png", ".tif", ".webp"])
+def test_sign_output_returns_the_signed_bytes_hash_for_every_signable_suffix(tmp_path, test_ca, ext):
+    """Every signable suffix the format table knows (.jpe included) is signed; the returned digest is the file's."""
+    from archcolour import imageio
+    from archcolour.fsutil import sha256_file
+
+    src = _sources(tmp_path / "in")[0]
+    out = tmp_path / f"out{ext}"
+    written = imageio.save_image(out, np.zeros((16, 16, 3), np.uint8), ext)
+    from types import SimpleNamespace
+
+    info = SimpleNamespace(name="tiny", version="t", sha256="ab" * 32, architecture="a", working_size=64)
+    prov = P.build_provenance(imageio.load_image(src), model_info=info, seed=0, device="cpu", device_name="CPU",
+                              output_path=out)
+    signed = C.sign_output(out, prov, C.C2paConfig(test_ca["chain"], test_ca["key"], "es256", None), source=src)
+    assert signed.sha256 != written.sha256
+    assert (signed.sha256, signed.size) == (sha256_file(out), out.stat().st_size)
+    assert C.read_c2pa(out)["validation_state"] in ("Valid", "Trusted")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in", out.name]

@@ -20,6 +20,8 @@ from pathlib import Path
 
 import numpy as np
 
+from archcolour.fsutil import atomic_write, atomic_write_bytes
+
 IMAGE_EXTS = {".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff"}
 SPLITS = ("train", "val", "test")
 SPLIT_FRACTIONS = (0.80, 0.15, 0.05)
@@ -147,15 +149,14 @@ def pack(root: Path, cache_dir: Path, size: int = 128, sets: list[str] | None = 
     for s in SPLITS:
         b = buckets[s]
         imgs = np.stack(b["img"]) if b["img"] else np.zeros((0, size, size, 3), np.uint8)
-        tmp = paths[s].with_suffix(".tmp.npz")
-        np.savez(tmp, images=imgs, set_ids=np.asarray(b["set"], np.int16),
-                 set_names=np.asarray(set_names), relpaths=np.asarray(b["rel"]))
-        os.replace(tmp, paths[s])
+        arrays = {"images": imgs, "set_ids": np.asarray(b["set"], np.int16), "set_names": np.asarray(set_names),
+                  "relpaths": np.asarray(b["rel"])}
+        atomic_write(paths[s], lambda f, arrays=arrays: np.savez(f, **arrays))
     summary = {s: len(buckets[s]["rel"]) for s in SPLITS}
-    (cache_dir / f"summary-{size}-{key}.json").write_text(json.dumps(
+    atomic_write_bytes(cache_dir / f"summary-{size}-{key}.json", json.dumps(
         {"root": str(root), "size": size, "counts": summary, "dropped": dropped,
          "per_set": {n: {s: sum(1 for x in buckets[s]["set"] if x == k) for s in SPLITS}
-                     for k, n in enumerate(set_names)}}, indent=2))
+                     for k, n in enumerate(set_names)}}, indent=2).encode("utf-8"))
     if progress:
         print(f"packed {summary} (dropped {dropped})", flush=True)
     return paths

@@ -14,11 +14,12 @@ from __future__ import annotations
 
 import argparse
 import io
-import os
 import sys
 from pathlib import Path
 
 import numpy as np
+
+from archcolour.fsutil import atomic_write
 
 from .data import PackedSplit, default_data_root, load_packed, pack
 
@@ -43,9 +44,7 @@ def write_compact(splits: dict[str, PackedSplit], out: Path, quality: int = 70) 
         arrays["set_names"] = np.asarray(split.set_names)
         arrays["size"] = np.asarray(split.images.shape[1])
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(out.name + ".tmp.npz")
-    np.savez(tmp, **arrays)  # WebP bytes do not compress further
-    os.replace(tmp, out)
+    atomic_write(out, lambda f: np.savez(f, **arrays))  # WebP bytes do not compress further
     return out
 
 

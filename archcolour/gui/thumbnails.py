@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import os
 from collections import OrderedDict
 from pathlib import Path
 
-from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
+from PySide6.QtCore import QBuffer, QIODevice, QObject, QRunnable, QThreadPool, Signal
 from PySide6.QtGui import QImage
+
+from ..fsutil import atomic_write_bytes
 
 log = logging.getLogger(__name__)
 
@@ -27,7 +28,7 @@ def _cache_key(path: Path, px: int) -> str | None:
         st = path.stat()
     except OSError:
         return None
-    raw = f"{path.resolve()}|{st.st_size}|{st.st_mtime_ns}|{px}|v1"
+    raw = f"{path.resolve()}|{st.st_size}|{st.st_mtime_ns}|{px}|v2"  # v2: exact L -> grey
     return hashlib.sha1(raw.encode("utf-8", "surrogateescape")).hexdigest()
 
 
@@ -38,6 +39,16 @@ def _pil_to_qimage(im) -> QImage:
     fmt = QImage.Format_RGBA8888 if im.mode == "RGBA" else QImage.Format_RGB888
     bpl = im.width * (4 if im.mode == "RGBA" else 3)
     return QImage(data, im.width, im.height, bpl, fmt).copy()
+
+
+def _png_bytes(img: QImage) -> bytes:
+    """``img`` encoded as PNG (empty when Qt cannot encode it)."""
+    buf = QBuffer()
+    buf.open(QIODevice.OpenModeFlag.WriteOnly)
+    ok = img.save(buf, "PNG")
+    data = bytes(buf.data()) if ok else b""
+    buf.close()
+    return data
 
 
 def make_thumbnail(path: Path, px: int = THUMB_PX) -> QImage:
@@ -138,10 +149,10 @@ class ThumbnailLoader(QObject):
         img = make_thumbnail(file, self.px)
         if disk is not None:
             try:
-                disk.parent.mkdir(parents=True, exist_ok=True)
-                tmp = disk.with_name(f".{disk.name}.{os.getpid()}.tmp")
-                if img.save(str(tmp), "PNG"):
-                    os.replace(tmp, disk)
+                data = _png_bytes(img)
+                if data:
+                    disk.parent.mkdir(parents=True, exist_ok=True)
+                    atomic_write_bytes(disk, data)
             except OSError as exc:
                 log.debug("thumbnail cache not written: %s", exc)
         return img

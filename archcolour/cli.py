@@ -9,8 +9,9 @@ Each sub-command is a pair of functions: ``_add_<name>(subparsers)`` declares it
 ``func`` to ``cmd_<name>(args) -> int`` (the exit status). Add a command by writing such a pair and
 listing the ``_add_`` function in :data:`COMMANDS`.
 
-Exit status: 0 when nothing failed, 1 when at least one image failed, 2 for a usage or set-up error
-(bad option, no model weights, unavailable device), 130 when interrupted.
+Exit status: 0 when nothing failed, 1 when at least one image or input failed or an output was a
+conflict (made from another source), 2 for a usage or set-up error (bad option, no model weights,
+unavailable device), 130 when interrupted.
 """
 from __future__ import annotations
 
@@ -27,6 +28,9 @@ from .choices import DEVICES, MAX_WORKING_SIZE, MIN_WORKING_SIZE, check_working_
 from .formats import OUTPUT_KEYS
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+#: batch.ProblemKind value -> how a planning problem is reported ("error" counts as a failure: exit 1)
+PROBLEM_SEVERITY = {"missing": "error", "not-a-file": "error", "broken-link": "error", "no-images": "note",
+                    "own-output": "note"}
 
 
 def _version_text() -> str:
@@ -140,14 +144,17 @@ def _add_colourise(sub) -> None:
         description=(
             "Colourise black-and-white photographs. Each INPUT is an image file or a folder of images.\n"
             "Outputs are named <name>_colourised.<ext> in the output folder, mirroring sub-folders;\n"
-            "they keep the source's size and lightness. Sources are never modified, existing outputs\n"
-            "are skipped unless --overwrite is given."),
+            "they keep the source's size and lightness. Sources are never modified. An existing output\n"
+            "made from the same source (its provenance says so) is skipped unless --overwrite is given;\n"
+            "one made from another source, or a file without archcolour provenance, is a conflict: it is\n"
+            "left alone unless --replace-foreign is given. archcolour's own outputs are never inputs."),
         epilog=(
             "examples:\n"
             "  archcolour colourise scan.tif\n"
             "  archcolour colourise archive/ -r -o archive_colour --format tif\n"
             "  archcolour colourise a.jpg b.png --device cpu --working-size 384 --seed 7\n\n"
-            "exit status: 0 when nothing failed, 1 when an image failed, 2 for a set-up error."),
+            "exit status: 0 when nothing failed, 1 when an image or input failed or an output was a\n"
+            "conflict, 2 for a set-up error, 130 when interrupted."),
     )
     p.add_argument("inputs", nargs="+", metavar="INPUT", help="image files or folders")
     p.add_argument("-o", "--output", metavar="OUTDIR", default="colourised",
@@ -155,7 +162,14 @@ def _add_colourise(sub) -> None:
     p.add_argument("-r", "--recursive", action="store_true", help="include images in sub-folders")
     p.add_argument("-f", "--format", choices=OUTPUT_KEYS, default="same",
                    help="output format (default: same as the input)")
-    p.add_argument("--overwrite", action="store_true", help="replace outputs that already exist")
+    p.add_argument("--overwrite", action="store_true",
+                   help="redo outputs that already exist and were made from the same source")
+    p.add_argument("--replace-foreign", action="store_true",
+                   help="also replace an existing output made from ANOTHER source, or a file without "
+                        "archcolour provenance (default: report it as a conflict and leave it alone)")
+    p.add_argument("-j", "--jobs", type=_positive_int, metavar="N",
+                   help="images processed at once, overlapping decoding, the network and encoding; results, "
+                        "outputs and the manifest keep the input order (default: one per CPU core)")
     p.add_argument("--working-size", type=_working_size, metavar="PX",
                    help=f"short side, in pixels, at which the network sees the image, {MIN_WORKING_SIZE}-"
                         f"{MAX_WORKING_SIZE} (default: the model's)")
@@ -191,14 +205,16 @@ def cmd_colourise(args: argparse.Namespace, *, out: TextIO | None = None, err: T
     except batch.PlanError as e:
         err.write(f"archcolour: error: {e}\n")
         return EXIT_USAGE
-    missing = [p for p in plan.problems if "no such file" in p or "not a file" in p]
+    missing = [p for p in plan.problems if PROBLEM_SEVERITY[p.kind.value] == "error"]
     for p in plan.problems:
-        err.write(f"archcolour: {'error' if p in missing else 'note'}: {p}\n")
+        err.write(f"archcolour: {PROBLEM_SEVERITY[p.kind.value]}: {p}\n")
     if not plan.items:
         out.write(f"Nothing to do. Summary: 0 done, 0 skipped, {len(missing)} failed\n")
         return EXIT_FAILED if missing else EXIT_OK
 
-    needs_model = any(it.error is None and (args.overwrite or not it.output.exists()) for it in plan.items)
+    needs_model = any(it.error is None and batch.needs_work(it.state, overwrite=args.overwrite,
+                                                              replace_foreign=args.replace_foreign)
+                      for it in plan.items)
     colouriser = None
     if needs_model:
         from .engine import Colouriser
@@ -234,9 +250,9 @@ def cmd_colourise(args: argparse.Namespace, *, out: TextIO | None = None, err: T
         except c2pa_signing.C2paError as e:
             err.write(f"archcolour: error: {e}\n")
             return EXIT_USAGE
-    options = batch.BatchOptions(fmt=args.format, overwrite=args.overwrite, jpeg_quality=args.jpeg_quality,
-                                 bit_depth=args.bit_depth, sidecar=args.sidecar, manifest=args.manifest,
-                                 c2pa=c2pa_config)
+    options = batch.BatchOptions(fmt=args.format, overwrite=args.overwrite, replace_foreign=args.replace_foreign,
+                                 jpeg_quality=args.jpeg_quality, bit_depth=args.bit_depth, sidecar=args.sidecar,
+                                 manifest=args.manifest, jobs=args.jobs, c2pa=c2pa_config)
     cancel = batch.CancelToken()
     progress = _Progress(len(plan.items), err, out, quiet=args.quiet)
     summary = batch.Summary(failed=len(missing))
@@ -247,9 +263,11 @@ def cmd_colourise(args: argparse.Namespace, *, out: TextIO | None = None, err: T
     try:
         for i, r in enumerate(results):
             progress.step()
-            setattr(summary, r.status, getattr(summary, r.status) + 1)
+            summary.add(r)
             if r.status == "failed":
                 progress.line(f"failed   {r.source}: {r.message}", error=True)
+            elif r.conflict:
+                progress.line(f"conflict {r.source}: {r.message}", error=True)
             elif r.status == "skipped":
                 progress.line(f"skipped  {r.source} ({r.output} exists)")
             else:
@@ -266,7 +284,7 @@ def cmd_colourise(args: argparse.Namespace, *, out: TextIO | None = None, err: T
         return EXIT_INTERRUPTED
     progress.close()
     out.write(f"Summary: {summary}\n")
-    return EXIT_OK if summary.ok else EXIT_FAILED
+    return EXIT_OK if summary.ok and not summary.conflicts else EXIT_FAILED
 
 
 # --------------------------------------------------------------------------------------------

@@ -111,12 +111,12 @@ def test_default_output_beside_sources_and_not_walked_again(tmp_path, colouriser
     assert len(again.items) == 4 and all(it.exists for it in again.items)
 
 
-@pytest.mark.parametrize("overlap", [True, False])
-def test_run_writes_outputs_and_leaves_sources_byte_identical(tmp_path, colouriser, overlap):
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_run_writes_outputs_and_leaves_sources_byte_identical(tmp_path, colouriser, jobs):
     files = make_tree(tmp_path / "in")
     before = hashes(tmp_path / "in")
     out = tmp_path / "out"
-    results = list(run_job(plan_job([tmp_path / "in"], out, recursive=True), colouriser, BatchOptions(overlap=overlap)))
+    results = list(run_job(plan_job([tmp_path / "in"], out, recursive=True), colouriser, BatchOptions(jobs=jobs)))
     assert [r.status for r in results] == ["done"] * 4, [r.message for r in results]
     assert [r.source for r in results] == [files[k] for k in "abcd"]
     assert hashes(tmp_path / "in") == before
@@ -135,21 +135,43 @@ def test_run_writes_outputs_and_leaves_sources_byte_identical(tmp_path, colouris
     assert not list(out.rglob("*.tmp"))
 
 
-def test_overlap_does_not_change_the_pixels(tmp_path, colouriser):
+def test_jobs_1_and_2_give_bit_identical_outputs_and_the_same_manifest(tmp_path, colouriser, monkeypatch):
+    import uuid
+
+    from archcolour import provenance as P
+    from archcolour.provenance import output, record
+
+    # the provenance's time stamp and document IDs are the only things meant to differ between runs
+    monkeypatch.setattr(output, "utc_now", lambda: "2026-01-01T00:00:00Z")
+    monkeypatch.setattr(record, "uuid", type("U", (), {"uuid4": staticmethod(lambda: uuid.UUID(int=7))}))
+    import datetime
+    import sys
+
+    class Frozen(datetime.datetime):  # EXIF DateTime: the processing time
+        @classmethod
+        def now(cls, tz=None):
+            return datetime.datetime(2026, 1, 1, tzinfo=tz)
+
+    for mod in [m for name, m in sys.modules.items() if name.startswith("archcolour.") and hasattr(m, "_dt")]:
+        monkeypatch.setattr(mod, "_dt", type("D", (), {"datetime": Frozen, "timezone": datetime.timezone}))
     make_tree(tmp_path / "in")
-    for name, overlap in (("o1", True), ("o2", False)):
-        list(run_job(plan_job([tmp_path / "in"], tmp_path / name, recursive=True), colouriser,
-                     BatchOptions(overlap=overlap, sidecar=False, manifest=False)))
-    outs1 = sorted(p.relative_to(tmp_path / "o1") for p in (tmp_path / "o1").rglob("*_colourised.*"))
-    outs2 = sorted(p.relative_to(tmp_path / "o2") for p in (tmp_path / "o2").rglob("*_colourised.*"))
-    assert outs1 == outs2 and len(outs1) == 4
-    for rel in outs1:  # the embedded provenance carries a time stamp, so compare decoded pixels
-        if rel.suffix == ".tif":
-            a, b = tifffile.imread(tmp_path / "o1" / rel), tifffile.imread(tmp_path / "o2" / rel)
-        else:
-            with Image.open(tmp_path / "o1" / rel) as ia, Image.open(tmp_path / "o2" / rel) as ib:
-                a, b = np.asarray(ia), np.asarray(ib)
-        assert np.array_equal(a, b)
+    for i in range(6):  # more images than jobs, of different sizes, so they finish out of order
+        Image.fromarray(_grey(16 + 9 * i, 20 + 5 * i, seed=10 + i)).save(tmp_path / "in" / f"e{i}.png")
+    runs = {}
+    for jobs in (1, 2):
+        out = tmp_path / f"o{jobs}"
+        runs[jobs] = list(run_job(plan_job([tmp_path / "in"], out, recursive=True), colouriser, BatchOptions(jobs=jobs)))
+    assert [r.source for r in runs[1]] == [r.source for r in runs[2]] and len(runs[1]) == 10
+    files1 = sorted(p.relative_to(tmp_path / "o1") for p in (tmp_path / "o1").rglob("*_colourised.*"))
+    files2 = sorted(p.relative_to(tmp_path / "o2") for p in (tmp_path / "o2").rglob("*_colourised.*"))
+    assert files1 == files2 and len(files1) == 20  # outputs and their sidecars
+    for rel in files1:
+        assert (tmp_path / "o1" / rel).read_bytes() == (tmp_path / "o2" / rel).read_bytes(), rel
+    m1, m2 = (list(P.iter_items(P.read_manifest(tmp_path / f"o{j}" / P.MANIFEST_NAME))) for j in (1, 2))
+    key = lambda r: (Path(r["source"]).name, Path(r["output"]).name, r["status"], r["source_sha256"],  # noqa: E731
+                     r["output_sha256"])
+    assert [key(r) for r in m1] == [key(r) for r in m2]
+    assert [Path(r["source"]) for r in m1] == [r.source for r in runs[1]]
 
 
 def test_rerun_skips_then_overwrite_replaces(tmp_path, colouriser):
@@ -203,18 +225,20 @@ def test_failed_write_leaves_no_output_and_no_temp_file(tmp_path, colouriser, mo
     Image.fromarray(_grey()).save(d / "a.png")
     Image.fromarray(_grey(seed=2)).save(d / "b.png")
     calls = {"n": 0}
-    real_write = imageio._write
+    from archcolour.imageio import write
 
-    def half_fail(tmp, *a, **k):
+    real_encode = write._encode
+
+    def half_fail(f, *a, **k):
         calls["n"] += 1
         if calls["n"] == 1:
-            tmp.write_bytes(b"half a PNG")
+            f.write(b"half a PNG")
             raise OSError("no space left on device (simulated)")
-        return real_write(tmp, *a, **k)
+        return real_encode(f, *a, **k)
 
-    monkeypatch.setattr(imageio, "_write", half_fail)
+    monkeypatch.setattr(write, "_encode", half_fail)
     out = tmp_path / "out"
-    results = list(run_job(plan_job([d], out), colouriser, BatchOptions(sidecar=False, manifest=False)))
+    results = list(run_job(plan_job([d], out), colouriser, BatchOptions(jobs=1, sidecar=False, manifest=False)))
     assert [r.status for r in results] == ["failed", "done"]
     assert "no space left" in results[0].message
     assert sorted(p.name for p in out.iterdir()) == ["b_colourised.png"]

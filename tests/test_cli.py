@@ -56,6 +56,34 @@ def test_second_run_skips_and_overwrite_redoes(photos, tmp_path, capsys):
     assert "2 done, 0 skipped, 0 failed" in capsys.readouterr().out
 
 
+def test_output_of_another_source_is_a_conflict_until_replace_foreign(photos, tmp_path, capsys):
+    out = tmp_path / "out"
+    assert cli.main(["colourise", str(photos / "b.png"), "-o", str(out), "-q"]) == 0
+    other = tmp_path / "other"
+    other.mkdir()
+    Image.fromarray(_grey(9)).save(other / "b.png")  # another photograph with the same name
+    made = (out / "b_colourised.png").read_bytes()
+    capsys.readouterr()
+    assert cli.main(["colourise", str(other), "-o", str(out), "--overwrite"]) == 1
+    cap = capsys.readouterr()
+    lines = [ln for ln in cap.err.splitlines() if ln.startswith("conflict")]
+    assert len(lines) == 1 and "another source" in lines[0] and "--replace-foreign" in lines[0]
+    assert "0 done, 1 skipped (1 conflict), 0 failed" in cap.out
+    assert (out / "b_colourised.png").read_bytes() == made
+    assert cli.main(["colourise", str(other), "-o", str(out), "--replace-foreign", "-q", "--jobs", "2"]) == 0
+    assert (out / "b_colourised.png").read_bytes() != made
+
+
+def test_missing_input_and_broken_link_are_errors_empty_folder_a_note(tmp_path, capsys):
+    (tmp_path / "empty").mkdir()
+    assert cli.main(["colourise", str(tmp_path / "empty"), "-o", str(tmp_path / "o")]) == 0
+    assert "archcolour: note:" in capsys.readouterr().err
+    (tmp_path / "link.png").symlink_to(tmp_path / "nowhere.png")
+    assert cli.main(["colourise", str(tmp_path / "link.png"), "-o", str(tmp_path / "o")]) == 1
+    err = capsys.readouterr().err
+    assert "archcolour: error:" in err and "broken symbolic link" in err
+
+
 def test_failures_give_exit_1_and_the_batch_goes_on(photos, tmp_path, capsys):
     (photos / "broken.jpg").write_bytes(b"\xff\xd8\xff\xe0 not really a jpeg")
     out = tmp_path / "out"

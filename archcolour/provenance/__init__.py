@@ -23,7 +23,7 @@ from .record import (ARCHCOLOUR_NS, DIGITAL_SOURCE_TYPE, FIELDS, MIME_TYPES, SCH
                      ProvenanceError, utc_now)
 from .report import format_provenance, printable, read_provenance
 from .store import (LOCK_NAME, MANIFEST_NAME, SIDECAR_SUFFIX, TEMP_RE, FolderLock, ManifestWriter, UnsafePathError,
-                    cleanup_stale_temps, embedded_provenance, iter_items, provenance_from_xmp, read_manifest, read_sidecar, repair_sidecar,
+                    cleanup_stale_temps, embedded_provenance, is_own_output, iter_items, provenance_from_xmp, read_manifest, read_sidecar, repair_sidecar,
                     sidecar_dict, sidecar_path, write_sidecar)
 from .xmp import JPEG_XMP_LIMIT, NS, XMP_CONTAINERS, parse_xmp, read_embedded_xmp, to_xmp, xml_safe
 
@@ -33,7 +33,7 @@ __all__ = [
     "NS", "SCHEMA", "SIDECAR_SUFFIX", "TEMP_RE", "TOOL_NAME", "XMP_CONTAINERS", "Field", "FolderLock",
     "ManifestWriter", "OutputMetadata", "Provenance", "ProvenanceError", "UnsafePathError", "atomic_write_bytes",
     "build_provenance", "cleanup_stale_temps", "embedded_provenance", "exif_for_output", "format_from_suffix",
-    "format_provenance", "icc_description", "icc_for_output", "iim_to_xmp_props", "is_kept", "iter_items",
+    "format_provenance", "icc_description", "icc_for_output", "iim_to_xmp_props", "is_kept", "is_own_output", "iter_items",
     "kept_fields", "output_metadata", "parse_xmp", "printable", "provenance_from_xmp", "read_embedded_xmp",
     "read_manifest", "read_provenance", "read_sidecar", "repair_sidecar", "sha256_file", "sidecar_dict",
     "sidecar_path", "srgb_profile", "to_xmp", "utc_now", "write_sidecar", "xml_safe",

@@ -19,7 +19,7 @@ from .. import __version__
 from ..formats import TEMP_RE
 from ..fsutil import atomic_write_bytes, sha256_file
 from .iptc import kept_fields
-from .record import SCHEMA, TOOL_NAME, Provenance, ProvenanceError, dict_from_xmp, is_own_packet, utc_now
+from .record import ARCHCOLOUR_NS, SCHEMA, TOOL_NAME, Provenance, ProvenanceError, dict_from_xmp, is_own_packet, utc_now
 from .xmp import parse_xmp, read_embedded_xmp
 
 MANIFEST_NAME = "manifest.jsonl"
@@ -132,6 +132,39 @@ def embedded_provenance(path: str | os.PathLike) -> tuple[dict[str, Any] | None,
     except ProvenanceError:
         return None, None
     return (d, where) if d is not None else (None, None)
+
+
+#: What identifies our XMP packet in a file's bytes (the private namespace).
+_OWN_MARK = ARCHCOLOUR_NS.encode("ascii")
+#: How far from each end :func:`is_own_output` looks for it.
+_OWN_HEAD, _OWN_TAIL = 256 << 10, 64 << 10
+
+
+def is_own_output(path: str | os.PathLike) -> bool:
+    """Is this file one archcolour wrote (by its provenance, not its name)? Cheap: bounded reads.
+
+    True when its sidecar is an archcolour sidecar, or our XMP namespace appears in the file's first
+    256 KiB or last 64 KiB (where every container we write puts the packet: JPEG APP1 and PNG iTXt
+    before the pixels, tifffile's tag 700 after the header, WebP's XMP chunk at the end).
+    """
+    path = Path(path)
+    try:
+        if read_sidecar(path) is not None:
+            return True
+    except ProvenanceError:
+        pass
+    try:
+        with open(path, "rb") as f:
+            head = f.read(_OWN_HEAD)
+            if _OWN_MARK in head:
+                return True
+            size = os.fstat(f.fileno()).st_size
+            if size <= _OWN_HEAD:
+                return False
+            f.seek(max(_OWN_HEAD - len(_OWN_MARK), size - _OWN_TAIL))
+            return _OWN_MARK in f.read(_OWN_TAIL)
+    except OSError:
+        return False
 
 
 def repair_sidecar(output: str | os.PathLike) -> Path | None:

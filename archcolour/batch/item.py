@@ -1,0 +1,171 @@
+"""One item, start to finish: check the output, read + hash the source, colourise, write + provenance.
+
+:func:`process_item` is self-contained (it never touches the manifest, which has one writer: the
+caller) and returns a picklable :class:`ItemResult`, so a backend may run it on a thread (the local
+``--jobs N`` backend) or in another process.
+"""
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+import numpy as np
+
+from .. import formats, provenance
+from ..fsutil import sha256_file
+from .plan import JobItem
+from .state import OutputCheck, OutputState, SourceHashes, check_output, needs_work
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .. import c2pa_signing
+    from ..engine import Colouriser
+
+log = logging.getLogger(__name__)
+
+Status = Literal["done", "skipped", "failed"]
+
+
+@dataclass
+class BatchOptions:
+    fmt: str = "same"  # an output choice of archcolour.formats (same | png | jpg | tif | webp | bmp)
+    overwrite: bool = False  # redo outputs made from the same source
+    replace_foreign: bool = False  # replace outputs of another source, or files without our provenance
+    jpeg_quality: int = 95
+    sidecar: bool = True  # provenance sidecar JSON beside each output
+    manifest: bool = True  # JSONL manifest of the batch in the output folder
+    bit_depth: str = "auto"  # auto (16 for 16-bit sources saved as PNG/TIFF) | 8 | 16
+    jobs: int | None = None  # images in flight at once (None: one per CPU core)
+    c2pa: "c2pa_signing.C2paConfig | None" = None  # sign each output with a C2PA manifest (optional)
+
+
+@dataclass
+class ItemResult:
+    source: Path
+    output: Path
+    status: Status
+    message: str
+    seconds: float
+    warnings: list[str] = field(default_factory=list)
+    #: the state of the output that made a skipped item skip (DONE, FOREIGN, UNKNOWN); None otherwise
+    state: OutputState | None = None
+    source_sha256: str | None = None
+    output_sha256: str | None = None
+    #: model name and SHA-256 for items colourised here
+    model: str | None = None
+    model_sha256: str | None = None
+    #: why the skipped output could not be audited (its hash could not be read), one line
+    audit_error: str | None = None
+
+    @property
+    def conflict(self) -> bool:
+        """Skipped because the output belongs to another source (or to nobody we know)."""
+        return self.status == "skipped" and self.state in (OutputState.FOREIGN, OutputState.UNKNOWN)
+
+
+def one_line(exc: BaseException) -> str:
+    from ..imageio import ImageLoadError
+
+    if isinstance(exc, ImageLoadError):
+        return exc.message
+    msg = " ".join(str(exc).split()) or type(exc).__name__
+    return msg if isinstance(exc, (OSError, ValueError)) else f"{type(exc).__name__}: {msg}"
+
+
+def out_dtype(bits: int, fmt: str, bit_depth: str):
+    if str(bit_depth) == "8" or 16 not in formats.FORMATS[fmt].bit_depths:
+        return np.uint8
+    if str(bit_depth) == "16":
+        return np.uint16
+    return np.uint16 if bits >= 16 else np.uint8
+
+
+def _skip(item: JobItem, chk: OutputCheck, options: BatchOptions, t0: float) -> ItemResult:
+    res = ItemResult(item.source, item.output, "skipped", chk.describe(item.output), 0.0, state=chk.state,
+                     source_sha256=chk.recorded_source_sha256)
+    if chk.state is not OutputState.DONE:
+        return res
+    if options.sidecar and not chk.has_sidecar:  # a kill between the output and its sidecar
+        try:
+            provenance.repair_sidecar(item.output)
+            chk = check_output(item.source, item.output)
+        except OSError as e:
+            res.warnings.append(f"could not rebuild the sidecar: {one_line(e)}")
+    res.output_sha256 = chk.output_sha256
+    if options.manifest and res.output_sha256 is None:  # no sidecar to trust: hash the output once
+        try:
+            res.output_sha256 = sha256_file(item.output)
+        except OSError as e:
+            res.audit_error = f"cannot hash {item.output.name} for the manifest: {one_line(e)}"
+            res.warnings.append(res.audit_error)
+    res.seconds = time.perf_counter() - t0
+    return res
+
+
+def process_item(item: JobItem, colouriser: "Colouriser | None", options: BatchOptions,
+                 hashes: SourceHashes | None = None) -> ItemResult:
+    """Do one item; never raises for a problem with this item (it becomes a failed result)."""
+    t0 = time.perf_counter()
+    if item.error is not None:
+        return ItemResult(item.source, item.output, "failed", item.error, 0.0)
+    try:
+        chk = check_output(item.source, item.output, hashes)
+        if not needs_work(chk.state, overwrite=options.overwrite, replace_foreign=options.replace_foreign):
+            return _skip(item, chk, options, t0)
+        if colouriser is None:
+            raise RuntimeError("no model loaded")
+        return _colourise(item, colouriser, options, hashes, t0)
+    except Exception as e:  # noqa: BLE001 - one file's failure never stops the batch
+        log.debug("failed on %s", item.source, exc_info=True)
+        return ItemResult(item.source, item.output, "failed", one_line(e), time.perf_counter() - t0)
+
+
+def _colourise(item: JobItem, colouriser: "Colouriser", options: BatchOptions, hashes: SourceHashes | None,
+               t0: float) -> ItemResult:
+    from .. import imageio
+
+    loaded = imageio.load_image(item.source)
+    if hashes is not None and loaded.meta.sha256:
+        try:
+            hashes.remember(item.source, item.source.stat(), loaded.meta.sha256)
+        except OSError:
+            pass
+    fmt = formats.format_for_extension(item.output.suffix)
+    out = colouriser.colourise(loaded.l, out_dtype=out_dtype(loaded.bit_depth, fmt, options.bit_depth))
+    loaded.l = None  # the lightness is no longer needed: free it before encoding
+    md = provenance.output_metadata(loaded, colouriser, item.output, fmt, working_size=out.working_size,
+                                    warnings=out.warnings, width=loaded.width, height=loaded.height)
+    prov = md.provenance
+    written = imageio.save_image(item.output, out.rgb, fmt, xmp=md.xmp, exif=md.exif, icc=md.icc, dpi=md.dpi,
+                                 description=md.description, jpeg_quality=options.jpeg_quality)
+    msg = (f"{loaded.width}x{loaded.height} {loaded.format} {loaded.bit_depth}-bit -> "
+           f"{fmt} {8 * out.rgb.dtype.itemsize}-bit, working size {out.working_size}")
+    del out
+    out_sha, out_size = _digest(written)
+    if options.c2pa is not None:
+        from .. import c2pa_signing
+
+        try:
+            c2pa_signing.sign_output(item.output, prov, options.c2pa, source=item.source)
+        except BaseException:
+            item.output.unlink(missing_ok=True)  # no unsigned output that a resume would then skip
+            raise
+        out_sha = out_size = None  # the signed file is new bytes
+    if out_sha is None and (options.sidecar or options.manifest):
+        out_sha, out_size = sha256_file(item.output), item.output.stat().st_size
+    if options.sidecar:
+        provenance.write_sidecar(item.output, prov, output_sha256=out_sha, output_size=out_size)
+    info = getattr(colouriser, "info", None)
+    return ItemResult(item.source, item.output, "done", msg, time.perf_counter() - t0,
+                      list(loaded.notes) + list(prov.warnings), source_sha256=prov.source_sha256,
+                      output_sha256=out_sha, model=getattr(info, "name", None),
+                      model_sha256=getattr(info, "sha256", None))
+
+
+def _digest(written: Any) -> tuple[str | None, int | None]:
+    """(SHA-256, size) of what the writer wrote, when it says (``imageio.save_image``'s result)."""
+    sha = getattr(written, "sha256", None)
+    size = getattr(written, "size", None)
+    return (sha, size) if isinstance(sha, str) else (None, None)

@@ -1,0 +1,189 @@
+"""Running a planned job: :func:`run_job` yields one :class:`ItemResult` per item, in order.
+
+The items run through :func:`.pipeline.ordered_map` (``options.jobs`` in flight; a huge image alone),
+each by :func:`.item.process_item`. This module is the one manifest writer: each result is appended
+(fsynced, under the folder's lock) before it is yielded, and results of items still in flight when
+the caller stops early are recorded too.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Iterable, Iterator
+
+from .. import provenance
+from .item import BatchOptions, ItemResult, process_item
+from .pipeline import ordered_map
+from .plan import JobItem, JobPlan
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..engine import Colouriser
+
+log = logging.getLogger(__name__)
+
+#: Pixels of the images in flight at once (memory bound); a bigger image runs alone.
+IN_FLIGHT_PIXELS = 48_000_000
+
+
+@dataclass
+class Summary:
+    done: int = 0
+    skipped: int = 0
+    failed: int = 0
+    #: skipped items whose output belongs to another source (included in ``skipped``)
+    conflicts: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.done + self.skipped + self.failed
+
+    @property
+    def ok(self) -> bool:
+        return self.failed == 0
+
+    def add(self, r: ItemResult) -> None:
+        setattr(self, r.status, getattr(self, r.status) + 1)
+        self.conflicts += r.conflict
+
+    def __str__(self) -> str:
+        extra = f" ({self.conflicts} conflict{'s' if self.conflicts != 1 else ''})" if self.conflicts else ""
+        return f"{self.done} done, {self.skipped} skipped{extra}, {self.failed} failed"
+
+
+class CancelToken:
+    """Set from any thread; :func:`run_job` starts no further image."""
+
+    def __init__(self) -> None:
+        self._event = threading.Event()
+
+    def cancel(self) -> None:
+        self._event.set()
+
+    @property
+    def cancelled(self) -> bool:
+        return self._event.is_set()
+
+
+def summarise(results: Iterable[ItemResult]) -> Summary:
+    s = Summary()
+    for r in results:
+        s.add(r)
+    return s
+
+
+def default_jobs() -> int:
+    return max(1, os.cpu_count() or 1)
+
+
+def _pixels(item: JobItem) -> int:
+    """Width x height from the file header (0 when it cannot be told cheaply)."""
+    try:
+        from PIL import Image
+
+        with Image.open(item.source) as im:
+            return int(im.width) * int(im.height)
+    except Exception:  # noqa: BLE001
+        return IN_FLIGHT_PIXELS  # unknown: assume big, so it runs alone
+
+
+def _remove_stale_temps(plan: JobPlan) -> None:
+    """Delete ``.<output name>[.json].<8 hex>.tmp`` files left by a killed run, for this plan's outputs."""
+    names: dict[Path, set[str]] = {}
+    for it in plan.items:
+        names.setdefault(it.output.parent, set()).update({it.output.name, it.output.name + ".json"})
+    for folder, wanted in names.items():
+        if not folder.is_dir():
+            continue
+        for p in folder.glob(".*.tmp"):
+            if provenance.TEMP_RE.match(p.name) and p.name[1:-13] in wanted:
+                try:
+                    p.unlink()
+                except OSError:
+                    pass
+
+
+class _Manifests:
+    """One manifest writer per output folder, opened before any work (a refused one fails its items)."""
+
+    def __init__(self, plan: JobPlan, colouriser, options: BatchOptions):
+        self.writers: dict[Path, provenance.ManifestWriter] = {}
+        self.refused: dict[Path, str] = {}
+        self.plan = plan
+        if not options.manifest:
+            return
+        info = getattr(colouriser, "info", None)
+        for it in plan.items:
+            folder = self.folder(it)
+            if folder in self.writers or folder in self.refused:
+                continue
+            run_info = {"output_dir": str(folder), "items": len(plan.items), "overwrite": options.overwrite,
+                        "replace_foreign": options.replace_foreign, "format": options.fmt,
+                        "sidecar": options.sidecar, "jobs": options.jobs}
+            if info is not None:
+                run_info.update(model=info.name, model_version=info.version, model_sha256=info.sha256,
+                                working_size=getattr(colouriser, "working_size", None),
+                                seed=getattr(colouriser, "seed", None), device=str(getattr(colouriser, "device", "")))
+            try:
+                self.writers[folder] = provenance.ManifestWriter(folder / provenance.MANIFEST_NAME, run_info)
+            except OSError as e:
+                self.refused[folder] = " ".join(str(e).split())
+
+    def folder(self, it: JobItem) -> Path:
+        return self.plan.output_dir if self.plan.output_dir is not None else it.output.parent
+
+    def record(self, res: ItemResult) -> None:
+        m = self.writers.get(self.folder(JobItem(res.source, res.output)))
+        if m is None:
+            return
+        extra = {"audit_error": res.audit_error} if res.audit_error else {}
+        if res.state is not None and res.status == "skipped":
+            extra["output_state"] = res.state.value
+        m.append(source=res.source, output=res.output, status=res.status, message=res.message,
+                 source_sha256=res.source_sha256, output_sha256=res.output_sha256, model=res.model,
+                 model_sha256=res.model_sha256, seconds=res.seconds, warnings=list(res.warnings), **extra)
+
+    def close(self) -> None:
+        for m in self.writers.values():
+            m.close()
+
+
+def run_job(plan: JobPlan, colouriser: "Colouriser | None", options: BatchOptions | None = None,
+            cancel: CancelToken | None = None) -> Iterator[ItemResult]:
+    """Colourise every item of ``plan``; yields one :class:`ItemResult` per item, in order.
+
+    No new image starts once ``cancel`` is set; images already in flight finish and are yielded.
+    First removes temporary files a killed earlier run left for this plan's outputs. With
+    ``options.manifest`` each result is appended (fsynced) to ``manifest.jsonl`` in the output folder
+    before it is yielded; a manifest that cannot be written safely (e.g. a symbolic link) fails that
+    folder's items with one line, before any work. ``colouriser`` may be None when no item needs
+    colourising (all outputs exist): the skips are still recorded.
+    """
+    options = options or BatchOptions()
+    jobs = options.jobs or default_jobs()
+    _remove_stale_temps(plan)
+    manifests = _Manifests(plan, colouriser, options)
+
+    def work(it: JobItem) -> ItemResult:
+        refused = manifests.refused.get(manifests.folder(it))
+        if refused is not None:
+            return ItemResult(it.source, it.output, "failed", f"refused: manifest: {refused}", 0.0)
+        return process_item(it, colouriser, options, plan.hashes)
+
+    def abandoned(res: ItemResult) -> None:  # in flight when the caller stopped: on disk, so recorded
+        if res.status == "failed":
+            log.error("%s: %s", res.source, res.message)
+        manifests.record(res)
+
+    results = ordered_map(work, plan.items, jobs=jobs, weight=_pixels if jobs > 1 else None,
+                          budget=IN_FLIGHT_PIXELS, stop=lambda: cancel is not None and cancel.cancelled,
+                          on_abandoned=abandoned)
+    try:
+        for res in results:
+            manifests.record(res)
+            yield res
+    finally:
+        results.close()  # finishes (and records) what is in flight when the caller stops early
+        manifests.close()

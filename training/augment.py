@@ -34,6 +34,15 @@ def random_affine(n: int, gen: torch.Generator, max_rotation_deg: float = 10.0,
     return mat
 
 
+def augment_rgb(rgb_u8: torch.Tensor, out_size: int, gen: torch.Generator, **kwargs) -> torch.Tensor:
+    """uint8 (N, S, S, 3) -> randomly warped sRGB (N, 3, out, out) float32 in [0, 1] (training)."""
+    x = rgb_u8.permute(0, 3, 1, 2).float().div_(255.0)
+    n = x.shape[0]
+    mat = random_affine(n, gen, **kwargs).to(x.device, non_blocking=True)
+    grid = F.affine_grid(mat, [n, 3, out_size, out_size], align_corners=False)
+    return F.grid_sample(x, grid, mode="bilinear", padding_mode="reflection", align_corners=False).clamp_(0, 1)
+
+
 def augment_to_lab(rgb_u8: torch.Tensor, out_size: int, gen: torch.Generator, train: bool = True,
                    **kwargs) -> torch.Tensor:
     """uint8 (N, S, S, 3) on any device -> augmented Lab (N, 3, out, out) float32 on that device."""

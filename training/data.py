@@ -179,3 +179,23 @@ def sampling_weights(split: PackedSplit, balance: str = "sqrt") -> np.ndarray:
     set_share /= set_share.sum()
     w = set_share[split.set_ids] / counts[split.set_ids]
     return w / w.sum()
+
+
+def colourfulness_u8(images: np.ndarray) -> np.ndarray:
+    """Hasler & Suesstrunk (2003) colourfulness of each uint8 sRGB image (N, H, W, 3)."""
+    x = images.astype(np.float32)
+    rg = x[..., 0] - x[..., 1]
+    yb = 0.5 * (x[..., 0] + x[..., 1]) - x[..., 2]
+    axes = (1, 2)
+    return np.sqrt(rg.std(axes) ** 2 + yb.std(axes) ** 2) + 0.3 * np.sqrt(rg.mean(axes) ** 2 + yb.mean(axes) ** 2)
+
+
+def drop_least_colourful(split: PackedSplit, fraction: float) -> tuple[PackedSplit, int]:
+    """The split without its ``fraction`` least colourful images (as BigColor and DDColor filter), and how many went."""
+    if fraction <= 0 or len(split) == 0:
+        return split, 0
+    c = np.concatenate([colourfulness_u8(split.images[i:i + 1024]) for i in range(0, len(split), 1024)])
+    keep = np.sort(np.argsort(c, kind="stable")[int(round(fraction * len(split))):])
+    kept = PackedSplit(images=split.images[keep], set_ids=split.set_ids[keep], set_names=split.set_names,
+                       relpaths=[split.relpaths[i] for i in keep])
+    return kept, len(split) - len(kept)

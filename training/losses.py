@@ -33,4 +33,4 @@ def ours(pred: torch.Tensor, target: torch.Tensor, chroma_weight: float = 1.0) -
     """L1 on ab (less averaging than MSE) plus the chroma-moment term."""
     l1 = F.l1_loss(pred / AB_SCALE, target / AB_SCALE)
     gap = chroma_moments_gap(pred, target)
-    return l1 + chroma_weight * gap, {"l1": float(l1.detach()), "chroma_gap": float(gap.detach())}
+    return l1 + chroma_weight * gap, {"l1": l1.detach(), "chroma_gap": gap.detach()}

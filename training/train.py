@@ -9,6 +9,12 @@ Recipes (``--recipe``):
                 report's Table 1 (epochs 0-100, 100-200, 200-250: lengths 2:2:1 of the budget; learning
                 rates G/D 1e-4/1e-4, 1e-4/1e-5, 1e-5/1e-5).
 * ``ours``      ArchUNet, L1 + chroma-moment loss, AdamW with warm-up and cosine decay, wider zoom range.
+* ``guided``    ``ours`` for old prints and user guidance: the input L is aged (orthochromatic or early
+                panchromatic response, fading, blur, grain, dust, vignetting, low-resolution copies; see
+                :mod:`training.degrade`) for 60% of the images, and the network takes optional colour
+                hints (sampled from the ground truth for half of the images) and a reference colour
+                histogram (the image's own, for 30%). Usually warm-started from ``ours`` weights
+                (``--init model.safetensors``): the new inputs start at zero, so nothing is lost.
 
 Budgets are counted in image-steps (images seen by the network being trained), so recipes compare at
 equal budget. Every run is seeded; all randomness (sampling, augmentation, noise) comes from one
@@ -37,8 +43,13 @@ from archcolour.engine import choose_device
 from archcolour.weights import save_model
 
 from . import losses
-from .augment import augment_to_lab
-from .data import PackedSplit, default_data_root, load_packed, pack, sampling_weights
+from archcolour import guidance
+
+from .augment import augment_to_lab, augment_rgb
+from archcolour.colour import rgb_to_lab
+
+from .data import PackedSplit, default_data_root, drop_least_colourful, load_packed, pack, sampling_weights
+from .degrade import age_l
 
 RECIPES: dict[str, dict] = {
     "baseline": dict(arch="seed_baseline", hparams={}, loss="mse", optimiser="adam", lr=1e-4,
@@ -51,6 +62,9 @@ RECIPES: dict[str, dict] = {
     "ours": dict(arch="archunet", hparams={"widths": [16, 32, 64, 128, 256]}, loss="ours",
                  optimiser="adamw", lr=1.5e-3, weight_decay=1e-4, warmup=0.03, area=(0.3, 1.0),
                  chroma_weight=1.0, working_size=256),
+    "guided": dict(arch="archunet", hparams={"widths": [16, 32, 64, 128, 256], "hints": True, "ref_bins": 16},
+                   loss="ours", optimiser="adamw", lr=8e-4, weight_decay=1e-4, warmup=0.02, area=(0.3, 1.0),
+                   chroma_weight=1.0, working_size=256, p_aged=0.6, p_no_hints=0.5, p_ref=0.3),
 }
 
 
@@ -73,6 +87,7 @@ class Config:
     ckpt_every: int = 2000  # image-steps
     snapshots: list[int] = field(default_factory=list)  # image-steps at which to export weights too
     val_images: int = 512
+    drop_dull: float = 0.0  # drop this fraction of the least colourful training images
     log_every: int = 256  # image-steps between training-loss records
     threads: int = 0
     name: str = ""
@@ -125,6 +140,10 @@ class Trainer:
         self.probs = torch.from_numpy(sampling_weights(train, cfg.balance))
         vi = np.linspace(0, len(val) - 1, min(cfg.val_images, len(val))).astype(int) if len(val) else np.zeros(0, int)
         self.val_lab = augment_to_lab(torch.from_numpy(val.images[vi]).to(self.device), cfg.size, self.gen, train=False) if len(vi) else None
+        self.val_rgb = torch.from_numpy(val.images[vi]).to(self.device).permute(0, 3, 1, 2).float().div(255.0) if len(vi) else None
+        if self.val_rgb is not None and self.val_rgb.shape[-1] != cfg.size:
+            self.val_rgb = F.interpolate(self.val_rgb, size=(cfg.size, cfg.size), mode="bilinear", antialias=True, align_corners=False)
+        self._val_inputs = None
         self.val_noise = torch.randn((len(vi), 1, cfg.size, cfg.size), generator=torch.Generator().manual_seed(12345)).to(self.device) if len(vi) else None
         if cfg.init:
             self._load_init(Path(cfg.init))
@@ -141,9 +160,21 @@ class Trainer:
         raise ValueError(kind)
 
     def _load_init(self, path: Path) -> None:
-        state = torch.load(path, map_location=self.device, weights_only=True)
-        self.model.load_state_dict(state["model"])
-        print(f"initialised {self.spec['arch']} from {path} (step {state.get('step')})", flush=True)
+        """Start from a checkpoint (.pt) or exported weights (.safetensors). Layers the source lacks
+        (the guidance inputs, which start at zero) keep their initialisation; nothing else may differ."""
+        if path.suffix == ".safetensors":
+            from safetensors.torch import load_file
+
+            weights, step = load_file(str(path), device=str(self.device)), "exported"
+        else:
+            state = torch.load(path, map_location=self.device, weights_only=True)
+            weights, step = state["model"], state.get("step")
+        own = self.model.state_dict()
+        weights = {k: v.to(own[k].dtype) for k, v in weights.items() if k in own}
+        missing, unexpected = self.model.load_state_dict(weights, strict=False)
+        if unexpected or any(not (k.startswith("hint_in.") or k.startswith("context.ref.")) for k in missing):
+            raise ValueError(f"{path} does not fit {self.spec['arch']}: missing {missing}, unexpected {unexpected}")
+        print(f"initialised {self.spec['arch']} from {path} (step {step}; new: {missing or 'none'})", flush=True)
 
     def lr_factors(self, it: int) -> tuple[float, float | None]:
         """(generator lr, discriminator lr) at iteration ``it``."""
@@ -195,13 +226,31 @@ class Trainer:
         return True
 
     # -- one iteration ---------------------------------------------------------------------------
-    def _batch(self) -> tuple[torch.Tensor, torch.Tensor | None]:
-        idx = torch.multinomial(self.probs, self.cfg.batch, replacement=True, generator=self.gen).to(self.device)
-        lab = augment_to_lab(self.train_imgs[idx], self.cfg.size, self.gen, train=True, area=tuple(self.spec["area"]))
+    @property
+    def guided(self) -> bool:
+        return bool(getattr(self.model, "hints", False) or getattr(self.model, "ref_bins", 0))
+
+    def _batch(self) -> tuple[torch.Tensor, torch.Tensor | None, dict]:
+        """(Lab target, noise, extra network inputs) for one training batch."""
+        idx = torch.multinomial(self.probs, self.cfg.batch, replacement=True, generator=self.gen).to(self.device, non_blocking=True)
+        extra: dict = {}
+        if "p_aged" in self.spec:
+            rgb = augment_rgb(self.train_imgs[idx], self.cfg.size, self.gen, area=tuple(self.spec["area"]))
+            lab = rgb_to_lab(rgb, chunk_rows=None)
+            lab = torch.cat((age_l(rgb, self.gen, self.spec["p_aged"], l_clean=lab[:, :1]), lab[:, 1:]), dim=1)
+        else:
+            lab = augment_to_lab(self.train_imgs[idx], self.cfg.size, self.gen, train=True, area=tuple(self.spec["area"]))
+        if getattr(self.model, "hints", False):
+            extra["hints"] = guidance.sample_hints(lab[:, 1:], self.gen, p_none=self.spec.get("p_no_hints", 0.5))
+        bins = getattr(self.model, "ref_bins", 0)
+        if bins:
+            # the reference is the colour distribution of the ground truth (Zhang et al. 2017's global hint)
+            use = (torch.rand(lab.shape[0], generator=self.gen) < self.spec.get("p_ref", 0.3)).to(self.device)
+            extra["ref"] = guidance.ab_histogram(lab[:, 1:], bins) * use[:, None]
         noise = None
         if getattr(self.model, "needs_noise", False):
-            noise = torch.randn((lab.shape[0], 1, lab.shape[2], lab.shape[3]), generator=self.gen).to(self.device)
-        return lab.contiguous(memory_format=torch.channels_last), noise
+            noise = torch.randn((lab.shape[0], 1, lab.shape[2], lab.shape[3]), generator=self.gen).to(self.device, non_blocking=True)
+        return lab.contiguous(memory_format=torch.channels_last), noise, extra
 
     def train_step(self) -> dict:
         glr, dlr = self.lr_factors(self.step)
@@ -211,7 +260,7 @@ class Trainer:
             for g in self.dopt.param_groups:
                 g["lr"] = dlr
         self.model.train()
-        lab, noise = self._batch()
+        lab, noise, extra = self._batch()
         l, ab = lab[:, :1], lab[:, 1:]
         kind = self.spec["loss"]
         rec: dict = {"it": self.step + 1, "lr": glr}
@@ -229,41 +278,60 @@ class Trainer:
                 g_out = self.disc(fake)
                 loss = F.binary_cross_entropy_with_logits(g_out, torch.ones_like(g_out))
                 acc = 0.5 * ((d_real > 0).float().mean() + (d_fake < 0).float().mean())
-                rec.update(d_bce=float(loss_d.detach()), d_acc=float(acc), g_bce=float(loss.detach()), mse=float(losses.mse(fake.detach(), ab)))
+                rec.update(d_bce=loss_d.detach(), d_acc=acc.detach(), g_bce=loss.detach(), mse=losses.mse(fake.detach(), ab).detach())
             else:
-                pred = self.model(l, noise)
+                pred = self.model(l, noise, **extra)
                 if kind == "mse":
                     loss = losses.mse(pred, ab)
-                    rec["mse"] = float(loss.detach())
+                    rec["mse"] = loss.detach()
                 else:
                     loss, parts = losses.ours(pred, ab, self.spec.get("chroma_weight", 1.0))
-                    rec.update(parts, mse=float(losses.mse(pred.detach(), ab)))
+                    rec.update(parts, mse=losses.mse(pred.detach(), ab).detach())
         self.opt.zero_grad(set_to_none=True)
         loss.backward()
         self.opt.step()
-        rec["loss"] = float(loss.detach())
+        rec["loss"] = loss.detach()  # tensors: read back only when logged (no per-step host sync)
         self.step += 1
         return rec
+
+    def _val_variants(self) -> dict[str, tuple[torch.Tensor, dict]]:
+        """Validation inputs: plain L; for guided networks also aged L, 10 hints, and the own reference."""
+        l = self.val_lab[:, :1]
+        out: dict[str, tuple[torch.Tensor, dict]] = {"": (l, {})}
+        if not self.guided:
+            return out
+        g = torch.Generator().manual_seed(4321)
+        out["_aged"] = (age_l(self.val_rgb, g, 1.0), {})
+        if getattr(self.model, "hints", False):
+            out["_hints10"] = (l, {"hints": guidance.sample_hints(self.val_lab[:, 1:], g, p_none=0.0, mean_count=10.0, max_count=10)})
+        if getattr(self.model, "ref_bins", 0):
+            out["_ref"] = (l, {"ref": guidance.ab_histogram(self.val_lab[:, 1:], self.model.ref_bins)})
+        return out
 
     @torch.no_grad()
     def validate(self) -> dict:
         if self.val_lab is None:
             return {}
         self.model.eval()
-        tot, n, d_acc = 0.0, 0, []
-        for i in range(0, self.val_lab.shape[0], 64):
-            lab = self.val_lab[i:i + 64].contiguous(memory_format=torch.channels_last)
-            with _amp_ctx(self.device):
-                pred = self.model(lab[:, :1], self.val_noise[i:i + 64]).float()
-                if self.disc is not None:
-                    self.disc.eval()
-                    dr, df = self.disc(lab[:, 1:]), self.disc(pred)
-                    d_acc.append(0.5 * ((dr > 0).float().mean() + (df < 0).float().mean()).item())
-            tot += F.mse_loss(pred, lab[:, 1:], reduction="sum").item() / (2 * lab.shape[2] * lab.shape[3])
-            n += lab.shape[0]
-        out = {"it": self.step, "image_steps": self.step * self.cfg.batch, "val_mse": tot / n}
-        if d_acc:
-            out["val_d_acc"] = float(np.mean(d_acc))
+        if self._val_inputs is None:
+            self._val_inputs = self._val_variants()
+        out = {"it": self.step, "image_steps": self.step * self.cfg.batch}
+        for suffix, (l_all, extra_all) in self._val_inputs.items():
+            tot, n, d_acc = 0.0, 0, []
+            for i in range(0, self.val_lab.shape[0], 64):
+                lab = self.val_lab[i:i + 64].contiguous(memory_format=torch.channels_last)
+                extra = {k: v[i:i + 64] for k, v in extra_all.items()}
+                with _amp_ctx(self.device):
+                    pred = self.model(l_all[i:i + 64].contiguous(memory_format=torch.channels_last), self.val_noise[i:i + 64], **extra).float()
+                    if self.disc is not None:
+                        self.disc.eval()
+                        dr, df = self.disc(lab[:, 1:]), self.disc(pred)
+                        d_acc.append(0.5 * ((dr > 0).float().mean() + (df < 0).float().mean()).item())
+                tot += F.mse_loss(pred, lab[:, 1:], reduction="sum").item() / (2 * lab.shape[2] * lab.shape[3])
+                n += lab.shape[0]
+            out[f"val_mse{suffix}"] = tot / n
+            if d_acc:
+                out["val_d_acc"] = float(np.mean(d_acc))
         return out
 
     def export(self, path: Path, image_steps: int) -> str:
@@ -298,7 +366,7 @@ class Trainer:
             for k, v in rec.items():
                 acc.setdefault(k, []).append(v)
             if self.step % max(1, cfg.log_every // b) == 0 or self.step == self.iters:
-                self.history["train"].append({k: float(np.mean(v)) for k, v in acc.items()} | {"it": self.step, "image_steps": self.step * b})
+                self.history["train"].append({k: float(torch.stack([torch.as_tensor(x, dtype=torch.float32).cpu() for x in v]).mean()) for k, v in acc.items()} | {"it": self.step, "image_steps": self.step * b})
                 acc = {}
             if self.step % eval_it == 0 or self.step == self.iters:
                 v = self.validate()
@@ -338,9 +406,13 @@ def load_data(cfg: Config) -> tuple[PackedSplit, PackedSplit, str]:
         root = Path(cfg.data_root) if cfg.data_root else default_data_root()
         paths = pack(root, Path(cfg.cache), size=cfg.size, sets=cfg.sets, limit_per_set=cfg.limit_per_set)
         train, val = load_packed(paths["train"]), load_packed(paths["val"])
+    dropped = ""
+    if cfg.drop_dull:
+        train, n_drop = drop_least_colourful(train, cfg.drop_dull)
+        dropped = f"; the {n_drop} least colourful training images ({cfg.drop_dull:.0%}) dropped"
     counts = {n: int((train.set_ids == k).sum()) for k, n in enumerate(train.set_names)}
     summary = (f"{root.name}: {len(train)} train / {len(val)} val images at {cfg.size}px; per set (train): "
-               + ", ".join(f"{k} {v}" for k, v in counts.items()) + f"; sampling {cfg.balance}")
+               + ", ".join(f"{k} {v}" for k, v in counts.items()) + f"; sampling {cfg.balance}{dropped}")
     return train, val, summary
 
 
@@ -359,7 +431,9 @@ def parse_args(argv: list[str] | None = None) -> tuple[Config, bool]:
     p.add_argument("--packed", default="", help="compact data file from `python -m training.pack --compact`")
     p.add_argument("--sets", nargs="*", default=None)
     p.add_argument("--balance", choices=["sqrt", "natural"], default="sqrt")
-    p.add_argument("--init", default=None, help="checkpoint to start from (gan: the mse run)")
+    p.add_argument("--init", default=None, help="checkpoint (.pt) or weights (.safetensors) to start from (gan: the mse run)")
+    p.add_argument("--drop-dull", type=float, default=0.0, help="drop this fraction of the least colourful training images")
+    p.add_argument("--val-images", type=int, default=512)
     p.add_argument("--eval-every", type=int, default=2000)
     p.add_argument("--ckpt-every", type=int, default=2000)
     p.add_argument("--snapshot", type=int, action="append", default=[], help="also export at these image-steps")
@@ -374,7 +448,7 @@ def parse_args(argv: list[str] | None = None) -> tuple[Config, bool]:
         overrides[k] = json.loads(v)
     cfg = Config(recipe=a.recipe, out=a.out, image_steps=a.image_steps, batch=a.batch, size=a.size, seed=a.seed,
                  device=a.device, data_root=a.data_root, cache=a.cache, packed=a.packed, sets=a.sets, balance=a.balance, init=a.init,
-                 eval_every=a.eval_every, ckpt_every=a.ckpt_every, snapshots=a.snapshot, threads=a.threads,
+                 eval_every=a.eval_every, ckpt_every=a.ckpt_every, drop_dull=a.drop_dull, val_images=a.val_images, snapshots=a.snapshot, threads=a.threads,
                  name=a.name, overrides=overrides)
     return cfg, not a.no_resume
 
@@ -383,6 +457,7 @@ def main(argv: list[str] | None = None) -> int:
     cfg, resume = parse_args(argv)
     if cfg.threads:
         torch.set_num_threads(cfg.threads)
+    torch.backends.cudnn.benchmark = True  # fixed input sizes: let cuDNN pick its fastest kernels
     train, val, summary = load_data(cfg)
     print(summary, flush=True)
     trainer = Trainer(cfg, train, val, summary)

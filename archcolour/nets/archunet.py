@@ -14,6 +14,18 @@ Design, against the report's generator:
 
 No noise input: our loss does not reward sampling, and a deterministic network is what an archive
 wants (the same scan gives the same colours).
+
+**Guidance inputs** (optional, off for the first bundled model, on from ``archunet-guided``):
+
+* ``hints=True``: three more input planes, the user's colour points as in Zhang et al. (2017):
+  ``hint_ab`` (N, 2, H, W, CIELAB units, zero where there is no hint) and ``hint_mask`` (N, 1, H, W,
+  1 where a hint was placed). With no hints both are zero and the network colourises on its own.
+* ``ref_bins=B``: a reference colour distribution, a normalised B x B histogram of ab over
+  [-AB_RANGE, AB_RANGE) plus a flag (N, B*B + 1), fed into the global-context block, so one reference
+  photograph can steer a whole series. All zeros (flag 0) means "no reference".
+
+Both enter through layers initialised to zero, so a network warm-started from one without them
+computes exactly the same function until training teaches it to use them.
 """
 from __future__ import annotations
 
@@ -44,13 +56,24 @@ class _Up(nn.Module):
         return self.fuse(torch.cat((x, skip), dim=1))
 
 
+#: ab range covered by the reference histogram (values outside are clamped into the edge bins).
+AB_RANGE = 80.0
+
+
 class _GlobalContext(nn.Module):
-    def __init__(self, c: int):
+    def __init__(self, c: int, ref_dim: int = 0):
         super().__init__()
         self.mlp = nn.Sequential(nn.Linear(c, c), nn.ReLU(inplace=True), nn.Linear(c, c))
+        self.ref = None
+        if ref_dim:
+            self.ref = nn.Sequential(nn.Linear(ref_dim, c), nn.ReLU(inplace=True), nn.Linear(c, c))
+            nn.init.zeros_(self.ref[2].weight)
+            nn.init.zeros_(self.ref[2].bias)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, ref: torch.Tensor | None = None) -> torch.Tensor:
         g = self.mlp(x.mean(dim=(2, 3)))
+        if self.ref is not None and ref is not None:
+            g = g + self.ref(ref.to(g.dtype))
         return x + g[:, :, None, None]
 
 
@@ -60,27 +83,41 @@ class ArchUNet(nn.Module):
     needs_noise = False
     size_multiple = 16
 
-    def __init__(self, widths: tuple[int, ...] = (24, 48, 96, 192, 256)):
+    def __init__(self, widths: tuple[int, ...] = (24, 48, 96, 192, 256), hints: bool = False, ref_bins: int = 0):
         super().__init__()
         w = list(widths)
         if len(w) != 5:
             raise ValueError("ArchUNet needs five widths (scales 1 to 1/16)")
+        self.hints = bool(hints)
+        self.ref_bins = int(ref_bins)
         self.stem = nn.Sequential(_cbr(1, w[0]), _cbr(w[0], w[0]))
+        self.hint_in = None
+        if self.hints:
+            # added to the first convolution's output; zero-initialised (see the module docstring)
+            self.hint_in = nn.Conv2d(3, w[0], 3, padding=1, bias=False)
+            nn.init.zeros_(self.hint_in.weight)
         self.down = nn.ModuleList(
             nn.Sequential(_cbr(w[i], w[i + 1], stride=2), _cbr(w[i + 1], w[i + 1])) for i in range(4)
         )
         self.bottleneck = nn.Sequential(_cbr(w[4], w[4], dilation=2), _cbr(w[4], w[4], dilation=4))
-        self.context = _GlobalContext(w[4])
-        self.up = nn.ModuleList(_Up(w[i + 1] if i == 3 else w[i + 1], w[i], w[i]) for i in reversed(range(4)))
+        self.context = _GlobalContext(w[4], self.ref_bins ** 2 + 1 if self.ref_bins else 0)
+        self.up = nn.ModuleList(_Up(w[i + 1], w[i], w[i]) for i in reversed(range(4)))
         self.head = nn.Conv2d(w[0], 2, 1)
 
-    def forward(self, l: torch.Tensor, noise: torch.Tensor | None = None) -> torch.Tensor:
-        x = self.stem(normalise_l(l))
+    def forward(self, l: torch.Tensor, noise: torch.Tensor | None = None, hints: torch.Tensor | None = None,
+                ref: torch.Tensor | None = None) -> torch.Tensor:
+        """``hints`` (N, 3, H, W): hint a, hint b (CIELAB units), mask; ``ref`` (N, ref_bins**2 + 1)."""
+        if self.hint_in is not None and hints is not None:
+            conv, bn, relu = self.stem[0]
+            x = conv(normalise_l(l)) + self.hint_in(torch.cat((hints[:, :2] / AB_SCALE, hints[:, 2:]), dim=1))
+            x = self.stem[1](relu(bn(x)))
+        else:
+            x = self.stem(normalise_l(l))
         skips = [x]
         for stage in self.down:
             x = stage(x)
             skips.append(x)
-        x = self.context(self.bottleneck(x))
+        x = self.context(self.bottleneck(x), ref)
         skips.pop()
         for up in self.up:
             x = up(x, skips.pop())

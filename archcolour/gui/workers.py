@@ -81,22 +81,6 @@ class EngineLoader(QThread):
         self.loaded.emit(self.request_id, c)
 
 
-def warm_imports() -> None:
-    """Import the heavy modules (torch, imageio, batch) so that later uses are instant."""
-    from .. import batch, engine, imageio  # noqa: F401
-
-
-class Warmer(QThread):
-    done = Signal()
-
-    def run(self) -> None:
-        try:
-            warm_imports()
-        except Exception:  # noqa: BLE001 - the engine loader will report a real problem
-            log.debug("warm-up import failed", exc_info=True)
-        self.done.emit()
-
-
 # ------------------------------------------------------------------------------------------------
 # folder scanning (batch.plan_job decides which files are images and where outputs go)
 # ------------------------------------------------------------------------------------------------

@@ -148,13 +148,10 @@ def _colourise(item: JobItem, colouriser: "Colouriser", options: BatchOptions, h
         from .. import c2pa_signing
 
         try:
-            c2pa_signing.sign_output(item.output, prov, options.c2pa, source=item.source)
+            out_sha, out_size = _digest(c2pa_signing.sign_output(item.output, prov, options.c2pa, source=item.source))
         except BaseException:
             item.output.unlink(missing_ok=True)  # no unsigned output that a resume would then skip
             raise
-        out_sha = out_size = None  # the signed file is new bytes
-    if out_sha is None and (options.sidecar or options.manifest):
-        out_sha, out_size = sha256_file(item.output), item.output.stat().st_size
     if options.sidecar:
         provenance.write_sidecar(item.output, prov, output_sha256=out_sha, output_size=out_size)
     info = getattr(colouriser, "info", None)
@@ -164,8 +161,6 @@ def _colourise(item: JobItem, colouriser: "Colouriser", options: BatchOptions, h
                       model_sha256=getattr(info, "sha256", None))
 
 
-def _digest(written: Any) -> tuple[str | None, int | None]:
-    """(SHA-256, size) of what the writer wrote, when it says (``imageio.save_image``'s result)."""
-    sha = getattr(written, "sha256", None)
-    size = getattr(written, "size", None)
-    return (sha, size) if isinstance(sha, str) else (None, None)
+def _digest(written: Any) -> tuple[str, int]:
+    """(SHA-256, size) of the bytes a writer wrote (``fsutil.Written``): the output is never read back."""
+    return written.sha256, written.size

@@ -2,8 +2,8 @@
 
 :func:`build_provenance` assembles the :class:`Provenance` record of one output from the loaded
 source and the colouriser; :func:`output_metadata` adds what ``imageio.save_image`` embeds (XMP packet,
-EXIF, ICC profile, DPI, description). The EXIF and ICC rules live here until ``archcolour.imageio``
-holds them (see docs/PROVENANCE.md).
+EXIF, ICC profile, DPI, description). The EXIF and ICC rules themselves live in
+``archcolour.imageio.metadata`` (one implementation each).
 """
 from __future__ import annotations
 
@@ -133,7 +133,7 @@ class OutputMetadata:
 
     provenance: Provenance
     xmp: bytes
-    exif: bytes | None
+    exif: bytes | None  # the source's EXIF, for save_image to carry over (None when it has none or it is unreadable)
     icc: bytes
     dpi: tuple[float, float] | None
     description: str
@@ -151,13 +151,12 @@ def output_metadata(source: Any, colouriser: Any, output_path: str | os.PathLike
     prov.notes.append(f"ICC: {icc_note}")
     w = width if width is not None else getattr(source, "width", None)
     h = height if height is not None else getattr(source, "height", None)
-    src_exif = getattr(meta, "exif", None)
-    exif = exif_for_output(src_exif, width=w, height=h, software=prov.creator_tool,
-                           description=prov.short_description)
-    if src_exif and exif is None:
+    src_exif = getattr(meta, "exif", None)  # save_image makes it right for the output (imageio.metadata)
+    if src_exif and exif_for_output(src_exif, width=w, height=h) is None:
         prov.notes.append("EXIF: the source's EXIF could not be parsed and was not carried over")
+        src_exif = None
     src_xmp = overrides.get("source_xmp", getattr(meta, "xmp", None))
     xmp = to_xmp(prov, src_xmp, max_size=JPEG_XMP_LIMIT if fmt == "JPEG" else None)
     dpi = getattr(meta, "dpi", None)
-    return OutputMetadata(provenance=prov, xmp=xmp, exif=exif, icc=icc,
+    return OutputMetadata(provenance=prov, xmp=xmp, exif=src_exif, icc=icc,
                           dpi=tuple(float(x) for x in dpi) if dpi else None, description=prov.short_description)

@@ -19,7 +19,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from . import colour
+from . import colour, guidance, upsample
 from .weights import ModelInfo, load_model
 
 log = logging.getLogger(__name__)
@@ -29,6 +29,33 @@ STRIP_ROWS = 256
 #: Pixels per strip: bounds the float temporaries of the Lab -> RGB conversion (~15 of them).
 STRIP_PIXELS = 1 << 20
 MIN_WORKING_SIZE = 64
+#: How the network's colour is brought to full resolution: "guided" (edge-aware, see
+#: :mod:`archcolour.upsample`) or "bilinear" (the first version's, kept for comparison).
+UPSAMPLING = ("guided", "bilinear")
+#: Bounds of the vividness control (a chroma scale applied to the network's colour; 1 = as predicted).
+VIVIDNESS_RANGE = (0.0, 2.0)
+#: The network's input is at most this many working sizes long, and at most this many working sizes
+#: squared in pixels, whatever the image's shape (a 1 x 20,000 strip must not become 192 x 3.8 million).
+MAX_NETWORK_SIDE_FACTOR = 4
+MAX_NETWORK_PIXEL_FACTOR = 4
+
+
+def network_size(h: int, w: int, working_size: int) -> tuple[int, int]:
+    """(height, width) at which the network sees an (h, w) image.
+
+    The short side is scaled to ``working_size``, unless that would make the long side longer than
+    ``MAX_NETWORK_SIDE_FACTOR * working_size`` or the image larger than ``MAX_NETWORK_PIXEL_FACTOR *
+    working_size**2`` pixels: then the image is scaled to fit both bounds (keeping its aspect ratio, at
+    least 1 pixel a side). Only images more than 4:1 are affected.
+    """
+    import math
+
+    scale = working_size / min(h, w)
+    capped = min(scale, MAX_NETWORK_SIDE_FACTOR * working_size / max(h, w),
+                 math.sqrt(MAX_NETWORK_PIXEL_FACTOR * working_size * working_size / (h * w)))
+    if capped < scale:  # round down so the bounds hold exactly
+        return max(1, math.floor(h * capped)), max(1, math.floor(w * capped))
+    return max(1, round(h * scale)), max(1, round(w * scale))
 
 
 def choose_device(preference: str | None = "auto") -> torch.device:
@@ -68,6 +95,56 @@ class ColourisedImage:
     warnings: list[str] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class Guidance:
+    """What the user tells the network, beyond the photograph.
+
+    ``hints``: colour points in relative coordinates (see :mod:`archcolour.hints`); ``reference``: the
+    colour distribution of a reference photograph (:func:`reference_distribution`); ``vividness``: a
+    chroma scale on the predicted colour (1 = as predicted, 0 = grey).
+    """
+
+    hints: tuple = ()
+    reference: torch.Tensor | None = None
+    vividness: float = 1.0
+
+    @property
+    def empty(self) -> bool:
+        return not self.hints and self.reference is None and self.vividness == 1.0
+
+
+NO_GUIDANCE = Guidance()
+
+
+def reference_distribution(rgb: np.ndarray | torch.Tensor, bins: int) -> torch.Tensor:
+    """A reference photograph's colour distribution, (1, bins * bins + 1), as the network takes it.
+
+    ``rgb`` is (H, W, 3) sRGB, uint8/uint16 or float in [0, 1]; it is first reduced to at most 256 px
+    on the short side (the distribution does not need more).
+    """
+    t = torch.as_tensor(np.asarray(rgb))
+    if t.dtype == torch.uint8:
+        t = t.float() / 255.0
+    elif t.dtype in (torch.int32, torch.uint16) or (t.dtype == torch.int64 and t.max() > 255):
+        t = t.float() / 65535.0
+    t = t.float().permute(2, 0, 1)[None]
+    short = min(t.shape[-2:])
+    if short > 256:
+        s = 256 / short
+        t = F.interpolate(t, size=(max(1, round(t.shape[-2] * s)), max(1, round(t.shape[-1] * s))),
+                          mode="bilinear", antialias=True, align_corners=False)
+    lab = colour.rgb_to_lab(t.clamp(0, 1), chunk_rows=None)
+    return guidance.ab_histogram(lab[:, 1:], bins)
+
+
+@dataclass
+class Prediction:
+    """The network's colour at its working size, and the L it saw (the guide for upsampling)."""
+
+    ab: torch.Tensor  # (1, 2, h, w)
+    l_small: torch.Tensor  # (1, 1, h, w)
+
+
 def _is_oom(exc: BaseException) -> bool:
     if isinstance(exc, getattr(torch.cuda, "OutOfMemoryError", ())):
         return True
@@ -96,7 +173,12 @@ class Colouriser:
         working_size: int | None = None,
         seed: int = 0,
         expected_sha256: str | None = None,
+        upsampling: str = "guided",
     ):
+        if upsampling not in UPSAMPLING:
+            raise ValueError(f"upsampling must be one of {', '.join(UPSAMPLING)}, not {upsampling!r}")
+        self.upsampling = upsampling
+        self.guide_radius, self.guide_eps = upsample.DEFAULT_RADIUS, upsample.DEFAULT_EPS
         self.device = choose_device(device)
         self.net, self.info = load_model(weights, name=model, expected_sha256=expected_sha256, device=self.device)
         if self.device.type != "mps":
@@ -117,14 +199,35 @@ class Colouriser:
 
     # -- the network at working size ----------------------------------------------------------
     def _network_size(self, h: int, w: int, working_size: int) -> tuple[int, int]:
-        short = min(h, w)
-        scale = working_size / short
-        nh, nw = max(1, round(h * scale)), max(1, round(w * scale))
-        return nh, nw
+        return network_size(h, w, working_size)
+
+    @property
+    def accepts_hints(self) -> bool:
+        return bool(getattr(self.net, "hints", False))
+
+    @property
+    def reference_bins(self) -> int:
+        """Histogram bins of the reference input; 0 when the network takes no reference."""
+        return int(getattr(self.net, "ref_bins", 0))
+
+    def _guidance_inputs(self, g: Guidance, nh: int, nw: int, ph: int, pw: int) -> dict:
+        extra: dict = {}
+        if g.hints:
+            if not self.accepts_hints:
+                raise ValueError(f"the model {self.info.name!r} does not take colour hints")
+            from .hints import to_hint_points
+
+            planes = guidance.paint_hints(to_hint_points(g.hints, nh, nw), nh, nw)
+            extra["hints"] = F.pad(planes, (0, pw, 0, ph)).to(self.device)
+        if g.reference is not None:
+            if not self.reference_bins:
+                raise ValueError(f"the model {self.info.name!r} does not take a reference photograph")
+            extra["ref"] = g.reference.reshape(1, -1).to(self.device)
+        return extra
 
     @torch.inference_mode()
-    def predict_ab_small(self, l_full: torch.Tensor, working_size: int | None = None) -> torch.Tensor:
-        """Run the network on L resized to the working size; returns ab (1, 2, h, w) on the CPU.
+    def predict(self, l_full: torch.Tensor, working_size: int | None = None, guide: Guidance = NO_GUIDANCE) -> Prediction:
+        """Run the network on L resized to the working size; ab (1, 2, h, w) and that L, on the CPU.
 
         ``l_full`` is (H, W) float32 in [0, 100] on the CPU.
         """
@@ -135,11 +238,13 @@ class Colouriser:
         if (nh, nw) != (h, w):
             # antialias when shrinking, so fine texture does not alias into the network's input
             l = F.interpolate(l, size=(nh, nw), mode="bilinear", align_corners=False, antialias=(nh < h))
+        l_small = l
         mult = int(getattr(self.net, "size_multiple", 16))
         ph, pw = (-nh) % mult, (-nw) % mult
         if ph or pw:
             mode = "reflect" if (ph < nh and pw < nw) else "replicate"
             l = F.pad(l, (0, pw, 0, ph), mode=mode)
+        extra = self._guidance_inputs(guide, nh, nw, ph, pw)
         l = l.to(self.device)
         if self.device.type != "mps":
             l = l.contiguous(memory_format=torch.channels_last)
@@ -147,14 +252,21 @@ class Colouriser:
         if getattr(self.net, "needs_noise", False):
             gen = torch.Generator(device="cpu").manual_seed(self.seed)
             noise = torch.randn(l.shape, generator=gen).to(self.device)
-        ab = self.net(l, noise)
-        return ab[..., :nh, :nw].float().cpu().contiguous()
+        ab = self.net(l, noise, **extra) if extra else self.net(l, noise)
+        ab = ab[..., :nh, :nw].float().cpu().contiguous()
+        if guide.vividness != 1.0:
+            ab = ab * float(guide.vividness)
+        return Prediction(ab=ab, l_small=l_small.contiguous())
 
-    def _predict_with_fallback(self, l_full: torch.Tensor, warnings: list[str]) -> tuple[torch.Tensor, int]:
+    def predict_ab_small(self, l_full: torch.Tensor, working_size: int | None = None) -> torch.Tensor:
+        """The network's ab at working size (no guidance): ``predict(...).ab``."""
+        return self.predict(l_full, working_size).ab
+
+    def _predict_with_fallback(self, l_full: torch.Tensor, warnings: list[str], guide: Guidance) -> tuple[Prediction, int]:
         ws = self.working_size
         while True:
             try:
-                return self.predict_ab_small(l_full, ws), ws
+                return self.predict(l_full, ws, guide), ws
             except Exception as exc:  # noqa: BLE001 - only out-of-memory is retried
                 if not _is_oom(exc) or ws <= MIN_WORKING_SIZE:
                     raise
@@ -168,17 +280,19 @@ class Colouriser:
 
     # -- full resolution -----------------------------------------------------------------------
     @torch.inference_mode()
-    def colourise(self, l_full: np.ndarray | torch.Tensor, out_dtype=np.uint8, strip_rows: int | None = None) -> ColourisedImage:
+    def colourise(self, l_full: np.ndarray | torch.Tensor, out_dtype=np.uint8, strip_rows: int | None = None,
+                  guide: Guidance = NO_GUIDANCE) -> ColourisedImage:
         """Colourise a lightness image (H, W) in [0, 100] to sRGB (H, W, 3) of ``out_dtype``.
 
-        ``out_dtype`` is np.uint8, np.uint16 or np.float32 (values in [0, 1]).
+        ``out_dtype`` is np.uint8, np.uint16 or np.float32 (values in [0, 1]). ``guide`` carries the
+        user's hints, reference and vividness.
         """
         l_t = torch.as_tensor(l_full, dtype=torch.float32)
         if l_t.dim() != 2:
             raise ValueError(f"expected a 2-D lightness image, got shape {tuple(l_t.shape)}")
         warnings: list[str] = []
-        ab_small, used = self._predict_with_fallback(l_t, warnings)
-        rgb = self.recombine(l_t, ab_small, out_dtype=out_dtype, strip_rows=strip_rows)
+        pred, used = self._predict_with_fallback(l_t, warnings, guide)
+        rgb = self.recombine(l_t, pred, out_dtype=out_dtype, strip_rows=strip_rows)
         return ColourisedImage(rgb=rgb, working_size=used, warnings=warnings)
 
     @staticmethod
@@ -225,11 +339,13 @@ class Colouriser:
             rgb[:, bad] = colour.lab_to_rgb_unclipped(torch.cat((lb, abb), dim=0))[..., 0]
         return rgb.clamp_(0.0, 1.0)
 
-    def recombine(self, l_full: torch.Tensor, ab_small: torch.Tensor, out_dtype=np.uint8, strip_rows: int | None = None) -> np.ndarray:
-        """Full-resolution L + upsampled ab -> sRGB array (H, W, 3), strip by strip.
+    def recombine(self, l_full: torch.Tensor, pred: Prediction | torch.Tensor, out_dtype=np.uint8,
+                  strip_rows: int | None = None) -> np.ndarray:
+        """Full-resolution L + upsampled colour -> sRGB array (H, W, 3), strip by strip.
 
-        ``strip_rows`` None picks up to :data:`STRIP_ROWS` rows, fewer for wide images, so a strip
-        holds about :data:`STRIP_PIXELS` pixels whatever the width.
+        ``pred`` is a :class:`Prediction` (guided upsampling when the colouriser uses it) or a bare ab
+        tensor (1, 2, h, w) (bilinear). ``strip_rows`` None picks up to :data:`STRIP_ROWS` rows, fewer
+        for wide images, so a strip holds about :data:`STRIP_PIXELS` pixels whatever the width.
         """
         H, W = l_full.shape
         if not strip_rows:
@@ -243,16 +359,21 @@ class Colouriser:
             scale = None
         else:
             raise ValueError(f"unsupported output dtype {out_dtype}")
+        guided = isinstance(pred, Prediction) and self.upsampling == "guided"
+        if guided:
+            planes = upsample.guided_coefficients(pred.l_small, pred.ab, self.guide_radius, self.guide_eps)  # (1, 4, h, w)
+        else:
+            planes = pred.ab if isinstance(pred, Prediction) else pred
         out = np.empty((H, W, 3), dtype=out_dtype)
-        ab_x = self.upsample_ab_x(ab_small, W)  # (2, h, W): small (h is the working size)
+        planes_x = self.upsample_ab_x(planes, W)  # (C, h, W): small (h is the working size)
         for top in range(0, H, strip_rows):
             bottom = min(H, top + strip_rows)
             l = l_full[top:bottom][None]
-            ab = self.lerp_rows(ab_x, H, top, bottom)
+            rows = self.lerp_rows(planes_x, H, top, bottom)
+            ab = upsample.apply_coefficients(l, rows) if guided else rows
             rgb = self.lab_strip_to_rgb(l, ab).permute(1, 2, 0)
             if scale is None:
                 out[top:bottom] = rgb.numpy()
             else:
                 out[top:bottom] = rgb.mul_(scale).round_().numpy().astype(out_dtype)
         return out
-

@@ -120,16 +120,16 @@ def test_network_sees_the_working_size(colouriser, monkeypatch):
 
 
 def test_out_of_memory_retries_smaller(colouriser, monkeypatch):
-    real = colouriser.predict_ab_small
+    real = colouriser.predict
     calls = []
 
-    def flaky(l_full, working_size=None):
+    def flaky(l_full, working_size=None, guide=engine.NO_GUIDANCE):
         calls.append(working_size)
         if working_size and working_size > 80:
             raise RuntimeError("CUDA out of memory. Tried to allocate 2.00 GiB")
-        return real(l_full, working_size)
+        return real(l_full, working_size, guide)
 
-    monkeypatch.setattr(colouriser, "predict_ab_small", flaky)
+    monkeypatch.setattr(colouriser, "predict", flaky)
     monkeypatch.setattr(colouriser, "working_size", 128)
     out = colouriser.colourise(_l_image(60, 90))
     assert out.working_size < 128 and out.working_size <= 80
@@ -138,10 +138,10 @@ def test_out_of_memory_retries_smaller(colouriser, monkeypatch):
 
 
 def test_other_errors_are_not_retried(colouriser, monkeypatch):
-    def broken(l_full, working_size=None):
+    def broken(l_full, working_size=None, guide=engine.NO_GUIDANCE):
         raise RuntimeError("shape mismatch")
 
-    monkeypatch.setattr(colouriser, "predict_ab_small", broken)
+    monkeypatch.setattr(colouriser, "predict", broken)
     with pytest.raises(RuntimeError, match="shape mismatch"):
         colouriser.colourise(_l_image(20, 20))
 

@@ -53,20 +53,43 @@ def split_files(root: Path, split: str, limit: int | None = None, stride: int = 
     return files[:limit] if limit else files
 
 
+def aged_l(rgb: np.ndarray, seed: int) -> np.ndarray:
+    """The photograph as an old print would render it (training.degrade, fixed per-image seed)."""
+    from .degrade import age_l
+
+    g = torch.Generator().manual_seed(seed)
+    return age_l(torch.from_numpy(rgb).permute(2, 0, 1)[None], g, 1.0)[0, 0].numpy()
+
+
+def upscale(rgb: np.ndarray, factor: float) -> np.ndarray:
+    """A larger copy (Lanczos), standing in for a high-resolution scan of the same scene."""
+    from PIL import Image
+
+    h, w = rgb.shape[:2]
+    im = Image.fromarray((rgb * 255).round().astype(np.uint8))
+    im = im.resize((round(w * factor), round(h * factor)), Image.Resampling.LANCZOS)
+    return np.asarray(im, dtype=np.float32) / 255.0
+
+
 def evaluate(models: list[tuple[str, str]], files: list[Path], device: str = "cpu", working_size: int | None = None,
-             seed: int = 0, progress: bool = True) -> dict[str, dict]:
+             seed: int = 0, progress: bool = True, aged: bool = False, scale: float = 1.0,
+             upsampling: str = "guided") -> dict[str, dict]:
+    """Metrics of each model (and grey) on ``files``. ``aged``: the input L is an old-print rendering
+    (the truth stays the colour photograph); ``scale``: images enlarged by this factor first."""
     images = []
-    for f in files:
+    for i, f in enumerate(files):
         rgb = load_rgb(f)
+        if scale != 1.0:
+            rgb = upscale(rgb, scale)
         lab_mean_chroma = float(np.hypot(*colour.rgb_to_lab(torch.from_numpy(rgb).permute(2, 0, 1))[1:]).mean())
         if lab_mean_chroma < GREY_CHROMA:
             continue  # greyscale photographs have no colour to compare against
-        images.append((f, rgb, l_of(rgb)))
+        images.append((f, rgb, aged_l(rgb, seed * 100003 + i) if aged else l_of(rgb)))
     results: dict[str, dict] = {}
     rows = [image_metrics(grey_output(l), rgb) for _, rgb, l in images]
     results["grey (a = b = 0)"] = summarise(rows) | {"seconds_per_image": 0.0, "working_size": "-"}
     for label, path in models:
-        c = Colouriser(path, device=device, working_size=working_size, seed=seed)
+        c = Colouriser(path, device=device, working_size=working_size, seed=seed, upsampling=upsampling)
         rows = []
         t0 = time.perf_counter()
         for i, (f, rgb, l) in enumerate(images):
@@ -76,22 +99,24 @@ def evaluate(models: list[tuple[str, str]], files: list[Path], device: str = "cp
                 print(f"  {label}: {i + 1}/{len(images)}", flush=True)
         dt = (time.perf_counter() - t0) / max(1, len(images))
         results[label] = summarise(rows) | {"seconds_per_image": dt, "working_size": c.working_size,
-                                            "sha256": c.info.sha256, "architecture": c.info.architecture}
+                                            "sha256": c.info.sha256, "architecture": c.info.architecture,
+                                            "upsampling": upsampling}
         if progress:
             s = results[label]
             print(f"{label}: PSNR {s['psnr']:.2f} dE00 {s['ciede2000']:.2f} abRMSE {s['ab_rmse']:.2f} "
-                  f"colourfulness {s['colourfulness']:.1f}/{s['colourfulness_gt']:.1f}", flush=True)
+                  f"colourfulness {s['colourfulness']:.1f}/{s['colourfulness_gt']:.1f} edge abRMSE {s['edge_ab_rmse']:.2f}",
+                  flush=True)
     return results
 
 
 def markdown_table(results: dict[str, dict], title: str) -> str:
     lines = [f"**{title}**", "",
-             "| model | working size | PSNR (dB) ↑ | CIEDE2000 ↓ | ab RMSE ↓ | colourfulness (output / truth) | gap ↓ |",
-             "|---|---|---|---|---|---|---|"]
+             "| model | working size | PSNR (dB) ↑ | CIEDE2000 ↓ | ab RMSE ↓ | colourfulness (output / truth) | gap ↓ | edge ab RMSE ↓ |",
+             "|---|---|---|---|---|---|---|---|"]
     for label, s in results.items():
         lines.append(f"| {label} | {s['working_size']} | {s['psnr']:.2f} | {s['ciede2000']:.2f} | {s['ab_rmse']:.2f} | "
                      f"{s['colourfulness']:.1f} / {s['colourfulness_gt']:.1f} ({100 * s['colourfulness_ratio']:.0f}%) | "
-                     f"{s['colourfulness_gap']:.1f} |")
+                     f"{s['colourfulness_gap']:.1f} | {s.get('edge_ab_rmse', float('nan')):.2f} |")
     n = next(iter(results.values()))["n"]
     lines += ["", f"{n} images, each at its own resolution, through `archcolour.engine.Colouriser`."]
     return "\n".join(lines) + "\n"
@@ -108,13 +133,17 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--device", default="cpu")
     p.add_argument("--working-size", type=int, default=None, help="override every model's working size")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--aged", action="store_true", help="input L rendered as an old print (fixed seed per image)")
+    p.add_argument("--scale", type=float, default=1.0, help="enlarge each image by this factor first (scan-like sizes)")
+    p.add_argument("--upsampling", choices=["guided", "bilinear"], default="guided")
     p.add_argument("--out", default=None, help="Markdown table (a .json with the raw numbers goes beside it)")
     a = p.parse_args(argv)
     models = [tuple(m.split("=", 1)) for m in a.model]
     root = Path(a.data_root) if a.data_root else default_data_root()
     files = split_files(root, a.split, a.limit, a.stride)
-    results = evaluate(models, files, a.device, a.working_size, a.seed)
-    table = markdown_table(results, f"{a.split} split of {root.name}")
+    results = evaluate(models, files, a.device, a.working_size, a.seed, aged=a.aged, scale=a.scale, upsampling=a.upsampling)
+    variant = (", aged (old-print rendering)" if a.aged else "") + (f", enlarged x{a.scale:g}" if a.scale != 1 else "")
+    table = markdown_table(results, f"{a.split} split of {root.name}{variant}, {a.upsampling} upsampling")
     print(table)
     if a.out:
         out = Path(a.out)

@@ -162,13 +162,15 @@ def read_c2pa(path: str | os.PathLike) -> dict[str, Any] | None:
 
     try:
         reader = c2pa.Reader(str(path))
-    except Exception:  # noqa: BLE001 - no manifest (or unreadable): nothing to report
-        return None
-    try:
         m = reader.get_active_manifest() or {}
         state = reader.get_validation_state()
-    except Exception:  # noqa: BLE001
-        return None
+    except Exception as e:  # noqa: BLE001 - c2pa raises its own error types
+        text = " ".join(str(e).split()) or type(e).__name__
+        if "ManifestNotFound" in type(e).__name__ or "ManifestNotFound" in text:
+            return None  # no manifest: nothing to report
+        # a manifest is there but cannot be read: say so, never "none"
+        return {"validation_state": "corrupt", "error": text, "claim_generator": "", "signer": None,
+                "issuer": None, "actions": [], "ingredients": []}
     actions = []
     for a in m.get("assertions", []):
         if str(a.get("label", "")).startswith("c2pa.actions"):
@@ -185,6 +187,8 @@ def read_c2pa(path: str | os.PathLike) -> dict[str, Any] | None:
 def describe(c2: dict[str, Any] | None) -> str:
     if not c2:
         return "  C2PA:                none"
+    if c2.get("validation_state") == "corrupt":
+        return f"  C2PA:                CORRUPT manifest, cannot be read ({c2.get('error')})"
     acts = ", ".join(a.get("action", "?") for a in c2.get("actions", []))
     return (f"  C2PA:                {c2.get('validation_state')} manifest signed by {c2.get('signer')} "
             f"(issuer {c2.get('issuer')}); actions: {acts}; ingredients: {', '.join(c2.get('ingredients') or []) or 'none'}")

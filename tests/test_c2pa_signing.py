@@ -158,3 +158,25 @@ def test_sign_output_returns_the_signed_bytes_hash_for_every_signable_suffix(tmp
     assert (signed.sha256, signed.size) == (sha256_file(out), out.stat().st_size)
     assert C.read_c2pa(out)["validation_state"] in ("Valid", "Trusted")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in", out.name]
+
+
+def test_a_corrupt_manifest_reads_as_corrupt_not_none(tmp_path, test_ca):
+    from types import SimpleNamespace
+
+    from archcolour import imageio
+
+    src = _sources(tmp_path / "in")[0]
+    out = tmp_path / "out.png"
+    imageio.save_image(out, np.zeros((16, 16, 3), np.uint8), "PNG")
+    info = SimpleNamespace(name="tiny", version="t", sha256="ab" * 32, architecture="a", working_size=64)
+    prov = P.build_provenance(imageio.load_image(src), model_info=info, seed=0, device="cpu", device_name="CPU",
+                              output_path=out)
+    C.sign_output(out, prov, C.C2paConfig(test_ca["chain"], test_ca["key"], "es256", None), source=src)
+    data = bytearray(out.read_bytes())
+    at = data.index(b"caBX") + 4
+    data[at + 8:at + 200] = b"\x00" * 192  # inside the JUMBF boxes
+    out.write_bytes(bytes(data))
+    c2 = C.read_c2pa(out)
+    assert c2 is not None and c2["validation_state"] == "corrupt" and c2["error"]
+    assert "CORRUPT manifest" in C.describe(c2)
+    assert C.read_c2pa(src) is None  # a file without any manifest

@@ -10,8 +10,10 @@ from PIL import Image
 
 from archcolour import c2pa_signing as C, cli, provenance as P
 
-pytest.importorskip("c2pa")
-crypto = pytest.importorskip("cryptography")
+from testdeps import require  # noqa: E402
+
+require("c2pa")  # skipped locally when missing, a failure under CI=true
+crypto = require("cryptography")
 
 from cryptography import x509  # noqa: E402
 from cryptography.hazmat.primitives import hashes, serialization  # noqa: E402

@@ -137,6 +137,44 @@ def reference_distribution(rgb: np.ndarray | torch.Tensor, bins: int) -> torch.T
     return guidance.ab_histogram(lab[:, 1:], bins)
 
 
+@dataclass(frozen=True)
+class Reference:
+    """A reference photograph for a batch: its file name, SHA-256 and colour distribution."""
+
+    name: str
+    sha256: str
+    distribution: torch.Tensor  # (1, bins * bins + 1)
+
+
+def load_reference(path: str | os.PathLike, bins: int) -> Reference:
+    """Read a colour photograph as a reference (orientation applied, decompression-bomb limit kept).
+
+    Raises ``ValueError`` with one line naming the file when it cannot be used.
+    """
+    from pathlib import Path
+
+    from PIL import Image, ImageOps
+
+    from .fsutil import sha256_file
+    from .imageio.read import check_pixels
+
+    p = Path(path)
+    try:
+        if not p.is_file():
+            raise ValueError("not found or not a regular file")
+        with Image.open(p) as im:
+            check_pixels(p, *im.size)
+            im.draft("RGB", (512, 512))  # JPEGs decode at a reduced size: the distribution needs no more
+            rgb = np.asarray(ImageOps.exif_transpose(im).convert("RGB"))
+        digest = sha256_file(p)
+    except ValueError as exc:
+        raise ValueError(f"reference {p.name}: {exc}") from None
+    except Exception as exc:  # noqa: BLE001 - any decoder error is one line
+        msg = getattr(exc, "message", None) or " ".join(str(exc).split()) or type(exc).__name__
+        raise ValueError(f"reference {p.name}: cannot be read as an image ({msg})") from None
+    return Reference(name=p.name, sha256=digest, distribution=reference_distribution(rgb, bins))
+
+
 @dataclass
 class Prediction:
     """The network's colour at its working size, and the L it saw (the guide for upsampling)."""

@@ -109,19 +109,12 @@ class HintsFile:
     single: tuple[Hint, ...] | None
     images: dict[str, tuple[Hint, ...]]
 
-    def for_image(self, source: str | os.PathLike, root: str | os.PathLike | None = None) -> tuple[Hint, ...]:
-        """The hints for ``source`` (looked up by its path relative to ``root``, then its file name)."""
+    def for_image(self, rel: str | os.PathLike) -> tuple[Hint, ...]:
+        """The hints for a source, looked up by its path relative to its input folder, then its name."""
         if self.single is not None:
             return self.single
-        src = Path(source)
-        if root is not None:
-            try:
-                rel = PurePosixPath(src.relative_to(Path(root)).as_posix()).as_posix()
-                if rel in self.images:
-                    return self.images[rel]
-            except ValueError:
-                pass
-        return self.images.get(src.name, ())
+        key = PurePosixPath(Path(rel).as_posix())
+        return self.images.get(key.as_posix(), self.images.get(key.name, ()))
 
 
 def parse(data, path: str = "<hints>") -> HintsFile:

@@ -529,3 +529,27 @@ def test_no_sidecar_option(tmp_path, tiny_models_dir, capsys):
     read = P.read_provenance(out)  # still carries its XMP
     assert read["found_in"] == [P.XMP_CONTAINERS["PNG"]] and read["source"]["name"] == "wall.png"
     capsys.readouterr()
+
+
+def test_guidance_round_trips_through_xmp_and_sidecar(tmp_path):
+    """Hints, the reference and vividness are part of how an output was made (issue 10)."""
+    hints = [{"x": 0.25, "y": 0.5, "colour": {"ab": [30.0, 20.0]}, "radius": 0.01}]
+    prov = make_prov(tmp_path, hints=hints, vividness=1.3, reference_name="today.jpg",
+                     reference_sha256="cd" * 32, upsampling="guided")
+    assert "guided by the user (1 colour hint and the reference photograph today.jpg)" in prov.description
+    assert "Vividness 1.3" in prov.description
+    assert prov.short_description.endswith("Guided by the user.")
+    d = prov.to_dict()
+    assert d["guidance"] == {"vividness": 1.3, "hints": hints, "reference": {"name": "today.jpg", "sha256": "cd" * 32}}
+    assert d["engine"]["upsampling"] == "guided"
+    assert P.Provenance.from_dict(d).to_dict() == d
+    read = P.provenance_from_xmp(P.parse_xmp(P.to_xmp(prov)))
+    assert read["guidance"] == d["guidance"]
+    assert read["engine"]["upsampling"] == "guided"
+
+
+def test_no_guidance_is_not_claimed(tmp_path):
+    prov = make_prov(tmp_path)
+    assert "guided by the user" not in prov.description.lower()
+    read = P.provenance_from_xmp(P.parse_xmp(P.to_xmp(prov)))
+    assert read["guidance"] == {"vividness": 1.0, "hints": [], "reference": {"name": None, "sha256": None}}

@@ -19,6 +19,10 @@ def _every_field_set() -> Provenance:
             kw[f.attr] = [f"{f.attr} one", f"{f.attr} two"]
         elif f.kind == "mime":
             kw[f.attr] = "WEBP"
+        elif f.kind == "float":
+            kw[f.attr] = 0.25 + i
+        elif f.kind == "json":
+            kw[f.attr] = [{"x": 0.5, "y": 0.25, "colour": {"ab": [float(i), -3.5]}, "radius": 0.01}]
         else:
             kw[f.attr] = f"{f.attr}-value"
     kw["kept"] = {"dc:title": {"x-default": "A title"}, "dc:creator": ["Someone"]}

@@ -21,7 +21,8 @@ from .state import OutputCheck, OutputState, SourceHashes, check_output, needs_w
 
 if TYPE_CHECKING:  # pragma: no cover
     from .. import c2pa_signing
-    from ..engine import Colouriser
+    from ..engine import Colouriser, Guidance, Reference
+    from ..hints import HintsFile
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +40,16 @@ class BatchOptions:
     bit_depth: str = "auto"  # auto (16 for 16-bit sources saved as PNG/TIFF) | 8 | 16
     jobs: int | None = None  # images in flight at once (None: one per CPU core)
     c2pa: "c2pa_signing.C2paConfig | None" = None  # sign each output with a C2PA manifest (optional)
+    hints: "HintsFile | None" = None  # colour hints, looked up per image (archcolour.hints)
+    reference: "Reference | None" = None  # one reference photograph's colour for the whole batch
+    vividness: float = 1.0  # chroma scale on the predicted colour (1 = as predicted)
+
+    def guidance_for(self, item: JobItem) -> "Guidance":
+        from ..engine import Guidance
+
+        hints = self.hints.for_image(item.rel or item.source.name) if self.hints is not None else ()
+        return Guidance(hints=tuple(hints), reference=self.reference.distribution if self.reference else None,
+                        vividness=float(self.vividness))
 
 
 @dataclass
@@ -133,10 +144,15 @@ def _colourise(item: JobItem, colouriser: "Colouriser", options: BatchOptions, h
         except OSError:
             pass
     fmt = formats.format_for_extension(item.output.suffix)
-    out = colouriser.colourise(loaded.l, out_dtype=out_dtype(loaded.bit_depth, fmt, options.bit_depth))
+    guide = options.guidance_for(item)
+    out = colouriser.colourise(loaded.l, out_dtype=out_dtype(loaded.bit_depth, fmt, options.bit_depth), guide=guide)
     loaded.l = None  # the lightness is no longer needed: free it before encoding
+    ref = options.reference
     md = provenance.output_metadata(loaded, colouriser, item.output, fmt, working_size=out.working_size,
-                                    warnings=out.warnings, width=loaded.width, height=loaded.height)
+                                    warnings=out.warnings, width=loaded.width, height=loaded.height,
+                                    hints=[h.to_json() for h in guide.hints], vividness=guide.vividness,
+                                    reference_name=ref.name if ref else None,
+                                    reference_sha256=ref.sha256 if ref else None)
     prov = md.provenance
     written = imageio.save_image(item.output, out.rgb, fmt, xmp=md.xmp, exif=md.exif, icc=md.icc, dpi=md.dpi,
                                  description=md.description, jpeg_quality=options.jpeg_quality)

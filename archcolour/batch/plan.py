@@ -66,6 +66,9 @@ class JobItem:
     state: OutputState = OutputState.PENDING
     #: why this item cannot run (e.g. its output would overwrite a source); None when fine
     error: str | None = None
+    #: the source's path relative to the input folder it was found in (its name for a file given
+    #: directly), POSIX; colour hints are looked up by it
+    rel: str = ""
 
     @property
     def exists(self) -> bool:
@@ -137,7 +140,7 @@ def plan_job(
     problems: list[Problem] = []
     exclude: set[Path] = {out_dir.resolve()} if out_dir is not None else set()
 
-    pairs: list[tuple[Path, Path]] = []  # (source, output)
+    pairs: list[tuple[Path, Path, str]] = []  # (source, output, source relative to its input)
     for raw in inputs:
         p = Path(raw)
         if p.is_dir():
@@ -158,14 +161,14 @@ def plan_job(
                                         + ("" if recursive else " (use --recursive for sub-folders)")))
             for f in files:
                 base = (out_dir / f.relative_to(p).parent) if out_dir is not None else (f.parent / DEFAULT_FOLDER)
-                pairs.append((f, base / output_name(f, fmt)))
+                pairs.append((f, base / output_name(f, fmt), f.relative_to(p).as_posix()))
         elif p.is_file():
             if provenance.is_own_output(p):
                 problems.append(Problem(ProblemKind.OWN_OUTPUT, p, "an archcolour output (its provenance says "
                                         "so), not taken as an input"))
                 continue
             base = out_dir if out_dir is not None else p.parent / DEFAULT_FOLDER
-            pairs.append((p, base / output_name(p, fmt)))
+            pairs.append((p, base / output_name(p, fmt), p.name))
         elif p.is_symlink():
             problems.append(Problem(ProblemKind.BROKEN_LINK, p, "broken symbolic link (its target is missing)"))
         elif p.exists():
@@ -174,10 +177,10 @@ def plan_job(
             problems.append(Problem(ProblemKind.MISSING, p, "no such file or folder"))
 
     hashes = SourceHashes()
-    sources = {s.resolve() for s, _ in pairs}
+    sources = {s.resolve() for s, _, _ in pairs}
     seen: dict[Path, Path] = {}
     items: list[JobItem] = []
-    for src, out in pairs:
+    for src, out, rel in pairs:
         if src.resolve() in seen and seen[src.resolve()] == out.resolve():
             continue  # the same file given twice
         err = None
@@ -189,5 +192,5 @@ def plan_job(
             err = f"refused: output {out} is also the output of {other}"
         seen[src.resolve()] = out_r
         state = check_output(src, out, hashes).state if err is None else OutputState.PENDING
-        items.append(JobItem(source=src, output=out, state=state, error=err))
+        items.append(JobItem(source=src, output=out, state=state, error=err, rel=rel))
     return JobPlan(items=items, output_dir=out_dir, problems=problems, hashes=hashes)

@@ -41,6 +41,11 @@ def build_provenance(
     warnings: Iterable[str] = (),
     notes: Iterable[str] = (),
     created: str | None = None,
+    upsampling: str | None = None,
+    vividness: float = 1.0,
+    hints: Iterable[dict] = (),
+    reference_name: str | None = None,
+    reference_sha256: str | None = None,
 ) -> Provenance:
     """Provenance of one output.
 
@@ -121,6 +126,9 @@ def build_provenance(
         output_name=Path(output_path).name if output_path is not None else None,
         output_format=fmt.upper() if fmt else None,
         warnings=list(warnings), notes=list(getattr(source, "notes", None) or []) + list(notes), kept=kept,
+        upsampling=str(upsampling if upsampling is not None else getattr(colouriser, "upsampling", "") or ""),
+        vividness=float(vividness), hints=[dict(h) for h in hints], reference_name=reference_name,
+        reference_sha256=reference_sha256,
     )
 
 

@@ -9,6 +9,8 @@ field is added in one place.
 from __future__ import annotations
 
 import datetime as _dt
+import json
+import math
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
@@ -73,6 +75,11 @@ FIELDS: tuple[Field, ...] = (
     Field("seed", ("engine", "seed"), ("archcolour:Seed",), kind="int", default=0),
     Field("device", ("engine", "device"), ("archcolour:Device",), default=""),
     Field("device_name", ("engine", "device_name"), ("archcolour:DeviceName",), default=""),
+    Field("upsampling", ("engine", "upsampling"), ("archcolour:Upsampling",), default=""),
+    Field("vividness", ("guidance", "vividness"), ("archcolour:Vividness",), kind="float", default=1.0),
+    Field("hints", ("guidance", "hints"), ("archcolour:Hints",), kind="json", default=[]),
+    Field("reference_name", ("guidance", "reference", "name"), ("archcolour:ReferenceFileName",)),
+    Field("reference_sha256", ("guidance", "reference", "sha256"), ("archcolour:ReferenceSHA256",)),
     Field("source_name", ("source", "name"), ("archcolour:SourceFileName", "xmpMM:DerivedFrom/stRef:filePath"),
           default=""),
     Field("source_size", ("source", "size"), ("archcolour:SourceFileSize",), kind="int"),
@@ -131,6 +138,30 @@ class Provenance:
     notes: list[str] = field(default_factory=list)
     #: descriptive fields kept from the source ("dc:title" -> value, as parse_xmp gives them)
     kept: dict[str, Any] = field(default_factory=dict)
+    #: how the colour was brought to full resolution ("guided" or "bilinear"; "" when not recorded)
+    upsampling: str = ""
+    #: the user's guidance: chroma scale, colour hints (points as in archcolour.hints), reference photo
+    vividness: float = 1.0
+    hints: list[dict[str, Any]] = field(default_factory=list)
+    reference_name: str | None = None
+    reference_sha256: str | None = None
+
+    @property
+    def guided_by_user(self) -> bool:
+        return bool(self.hints or self.reference_sha256)
+
+    @property
+    def guidance_text(self) -> str:
+        """One sentence on the user's guidance, or '' when there was none."""
+        parts = []
+        if self.hints:
+            parts.append(f"{len(self.hints)} colour hint{'s' if len(self.hints) != 1 else ''}")
+        if self.reference_sha256:
+            parts.append(f"the reference photograph {self.reference_name or ''}".rstrip())
+        text = f" The colours were guided by the user ({' and '.join(parts)})." if parts else ""
+        if self.vividness != 1.0:
+            text += f" Vividness {self.vividness:g}."
+        return text
 
     # -- derived text ---------------------------------------------------------------------------
     schema = SCHEMA
@@ -158,7 +189,7 @@ class Provenance:
             f"Colourised by {self.tool_name} {self.tool_version} with model {self.model_name} "
             f"(version {self.model_version}) from {self.source_name}; the colours are a machine estimate, "
             "not a historical record."
-        )
+        ) + self.guidance_text
         if self.source_description:
             text += f" Original description: {self.source_description}"
         return text
@@ -169,7 +200,7 @@ class Provenance:
         return (
             f"Colourised by {self.tool_name} {self.tool_version} (model {self.model_name}) from "
             f"{self.source_name}; colours are a machine estimate, not a historical record."
-        )
+        ) + (" Guided by the user." if self.guided_by_user else "")
 
     # -- the sidecar form, both ways (from the table) -------------------------------------------
     def to_dict(self) -> dict[str, Any]:
@@ -177,7 +208,7 @@ class Provenance:
         for f in FIELDS:
             if f.path is not None:
                 v = getattr(self, f.attr)
-                _put(d, f.path, list(v) if f.kind == "list" else (dict(v) if f.kind == "dict" else v))
+                _put(d, f.path, list(v) if f.kind in ("list", "json") else (dict(v) if f.kind == "dict" else v))
         return d
 
     @classmethod
@@ -195,6 +226,10 @@ class Provenance:
                 v = [str(x) for x in (v or [])]
             elif f.kind == "dict":
                 v = dict(v or {})
+            elif f.kind == "float":
+                v = _float(v, f.default)
+            elif f.kind == "json":
+                v = [x for x in v if isinstance(x, dict)] if isinstance(v, list) else list(f.default)
             kw[f.attr] = v
         return cls(**kw)
 
@@ -218,6 +253,14 @@ def _int(v: Any) -> int | None:
         return int(v)
     except (TypeError, ValueError):
         return None
+
+
+def _float(v: Any, default: float) -> float:
+    try:
+        f = float(v)
+    except (TypeError, ValueError):
+        return default
+    return f if math.isfinite(f) else default
 
 
 def alt_text(v: Any) -> str | None:
@@ -247,6 +290,10 @@ def xmp_properties(prov: Provenance) -> dict[str, Any]:
             v = {"x-default": v}
         elif f.kind == "list":
             v = [str(x) for x in v]
+        elif f.kind == "float":
+            v = None if v == f.default else f"{v:g}"
+        elif f.kind == "json":
+            v = json.dumps(v, separators=(",", ":")) if v else None
         if v is None or v == "" or v == []:
             continue
         for key in f.xmp:
@@ -288,8 +335,18 @@ def dict_from_xmp(props: dict[str, Any], kept: dict[str, Any]) -> dict[str, Any]
             v = [str(x) for x in v] if isinstance(v, list) else ([str(v)] if v else [])
         elif f.kind == "dict":
             v = dict(kept)
+        elif f.kind == "float":
+            v = _float(v, f.default)
+        elif f.kind == "json":
+            try:
+                v = json.loads(v) if isinstance(v, str) else None
+            except ValueError:
+                v = None
+            v = [x for x in v if isinstance(x, dict)] if isinstance(v, list) else []
         elif isinstance(v, (dict, list)):
             v = None  # a struct where text belongs: not ours
+        if v is None and f.default == "":
+            v = ""  # empty text is not written to XMP: read back as recorded
         _put(d, f.path, v)
     if d.get("schema") is None:
         d["schema"] = SCHEMA

@@ -20,6 +20,13 @@ MAX_WORKING_SIZE = 8192
 WORKING_SIZE_PRESETS: tuple[int, ...] = (128, 192, 256, 320, 384, 512, 768, 1024)
 
 
+#: How the network's colour is brought to full resolution: "guided" (edge-aware, the default; see
+#: archcolour.upsample) or "bilinear" (the first version's, kept for comparison).
+UPSAMPLING: tuple[str, ...] = ("guided", "bilinear")
+#: Bounds of the vividness control, a chroma scale on the predicted colour (1 = as predicted, 0 = grey).
+VIVIDNESS_RANGE: tuple[float, float] = (0.0, 2.0)
+
+
 def valid_device(value: object) -> bool:
     """Is ``value`` a device key ('auto', 'cpu', 'cuda', 'mps') or an explicit 'cuda:N'?"""
     if not isinstance(value, str):
@@ -39,5 +46,6 @@ def check_working_size(value: int) -> int:
     return value
 
 
-__all__ = ["DEVICES", "DEVICE_CHOICES", "MAX_WORKING_SIZE", "MIN_WORKING_SIZE", "WORKING_SIZE_PRESETS",
+__all__ = ["DEVICES", "DEVICE_CHOICES", "MAX_WORKING_SIZE", "MIN_WORKING_SIZE", "UPSAMPLING", "VIVIDNESS_RANGE",
+           "WORKING_SIZE_PRESETS",
            "check_working_size", "valid_device"]

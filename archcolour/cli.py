@@ -24,23 +24,41 @@ from pathlib import Path
 from typing import Callable, TextIO
 
 from . import __version__
-from .choices import DEVICES, MAX_WORKING_SIZE, MIN_WORKING_SIZE, check_working_size
+from .choices import DEVICES, MAX_WORKING_SIZE, MIN_WORKING_SIZE, UPSAMPLING, VIVIDNESS_RANGE, check_working_size
 from .formats import OUTPUT_KEYS
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+EXIT_BROKEN_PIPE = 141  # what a shell reports for a tool killed by SIGPIPE
 #: batch.ProblemKind value -> how a planning problem is reported ("error" counts as a failure: exit 1)
 PROBLEM_SEVERITY = {"missing": "error", "not-a-file": "error", "broken-link": "error", "no-images": "note",
                     "own-output": "note"}
 
 
 def _version_text() -> str:
-    try:
-        import torch
+    """The version line; torch's version is read from its package metadata (importing torch takes seconds)."""
+    from importlib import metadata
 
-        torch_v = torch.__version__
-    except Exception:  # noqa: BLE001
-        torch_v = "not installed"
+    try:
+        torch_v = metadata.version("torch")
+    except metadata.PackageNotFoundError:
+        torch_v = getattr(sys.modules.get("torch"), "__version__", "not installed")  # frozen builds
     return f"archcolour {__version__} (Python {platform.python_version()}, torch {torch_v})"
+
+
+def _configure_logging(debug: bool, stream: TextIO) -> None:
+    """Log records go to ``stream`` as one line each: warnings and worse, everything with --debug."""
+    import logging
+
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(logging.Formatter("archcolour: %(levelname)s: %(name)s: %(message)s" if debug
+                                           else "archcolour: %(levelname)s: %(message)s"))
+    root = logging.getLogger()
+    for h in list(root.handlers):
+        if getattr(h, "_archcolour", False):
+            root.removeHandler(h)
+    handler._archcolour = True  # type: ignore[attr-defined]
+    root.addHandler(handler)
+    root.setLevel(logging.DEBUG if debug else logging.WARNING)
 
 
 class _Formatter(argparse.RawDescriptionHelpFormatter):
@@ -94,8 +112,9 @@ class _Progress:
         if self.quiet and not (error or force):
             return
         self._clear()
-        (sys.stderr if error and not self.tty else self.out).write(text + "\n")
-        self.out.flush()
+        dest = self.stream if error and not self.tty else self.out
+        dest.write(text + "\n")
+        dest.flush()
 
     def step(self) -> None:
         self.count += 1
@@ -120,6 +139,17 @@ def _positive_int(text: str) -> int:
         raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
     if v <= 0:
         raise argparse.ArgumentTypeError(f"must be positive: {text!r}")
+    return v
+
+
+def _vividness(text: str) -> float:
+    try:
+        v = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    lo, hi = VIVIDNESS_RANGE
+    if not lo <= v <= hi:
+        raise argparse.ArgumentTypeError(f"must be from {lo:g} to {hi:g}")
     return v
 
 
@@ -178,6 +208,16 @@ def _add_colourise(sub) -> None:
     p.add_argument("--seed", type=int, default=0, help="seed for models that sample noise (default: 0)")
     p.add_argument("--model", metavar="NAME", help="bundled model to use (see `archcolour models`)")
     p.add_argument("--weights", metavar="FILE", help="use this .safetensors weights file instead of a bundled model")
+    p.add_argument("--hints", metavar="FILE.json",
+                   help="colour hints: points with a position, colour and radius, for one image or per image of a "
+                        "folder (format: docs/HINTS.md); needs a model that takes hints")
+    p.add_argument("--reference", metavar="IMAGE",
+                   help="a colour photograph whose colours steer the whole batch (e.g. today's photo of the site)")
+    p.add_argument("--vividness", type=_vividness, default=1.0, metavar="V",
+                   help="scale the colour's strength: 1 as predicted (default), 0 grey, up to 2")
+    p.add_argument("--upsampling", choices=UPSAMPLING, default="guided",
+                   help="how colour is brought to full resolution: guided by the photograph's edges (default) "
+                        "or plain bilinear")
     p.add_argument("--jpeg-quality", type=_quality, default=95, metavar="Q",
                    help="JPEG/WebP quality, 1-100 (default: 95)")
     p.add_argument("--bit-depth", choices=["auto", "8", "16"], default="auto",
@@ -200,6 +240,15 @@ def cmd_colourise(args: argparse.Namespace, *, out: TextIO | None = None, err: T
 
     out = out or sys.stdout
     err = err or sys.stderr
+    hints_file = None
+    if args.hints:
+        from .hints import HintsError, load
+
+        try:
+            hints_file = load(args.hints)
+        except HintsError as e:
+            err.write(f"archcolour: error: {e}\n")
+            return EXIT_USAGE
     try:
         plan = batch.plan_job(args.inputs, Path(args.output), recursive=args.recursive, fmt=args.format)
     except batch.PlanError as e:
@@ -216,12 +265,23 @@ def cmd_colourise(args: argparse.Namespace, *, out: TextIO | None = None, err: T
                                                               replace_foreign=args.replace_foreign)
                       for it in plan.items)
     colouriser = None
+    reference = None
     if needs_model:
         from .engine import Colouriser
 
         try:
             colouriser = Colouriser(args.weights, model=args.model, device=args.device,
-                                    working_size=args.working_size, seed=args.seed)
+                                    working_size=args.working_size, seed=args.seed, upsampling=args.upsampling)
+            if hints_file is not None and not colouriser.accepts_hints:
+                raise ValueError(f"the model {colouriser.info.name} does not take colour hints "
+                                 "(see `archcolour models`)")
+            if args.reference:
+                if not colouriser.reference_bins:
+                    raise ValueError(f"the model {colouriser.info.name} does not take a reference photograph "
+                                     "(see `archcolour models`)")
+                from .engine import load_reference
+
+                reference = load_reference(args.reference, colouriser.reference_bins)
         except WeightsError as e:
             err.write(f"archcolour: error: {e}\n")
             return EXIT_USAGE
@@ -252,7 +312,8 @@ def cmd_colourise(args: argparse.Namespace, *, out: TextIO | None = None, err: T
             return EXIT_USAGE
     options = batch.BatchOptions(fmt=args.format, overwrite=args.overwrite, replace_foreign=args.replace_foreign,
                                  jpeg_quality=args.jpeg_quality, bit_depth=args.bit_depth, sidecar=args.sidecar,
-                                 manifest=args.manifest, jobs=args.jobs, c2pa=c2pa_config)
+                                 manifest=args.manifest, jobs=args.jobs, c2pa=c2pa_config, hints=hints_file,
+                                 reference=reference, vividness=args.vividness)
     cancel = batch.CancelToken()
     progress = _Progress(len(plan.items), err, out, quiet=args.quiet)
     summary = batch.Summary(failed=len(missing))
@@ -383,6 +444,7 @@ def build_parser() -> argparse.ArgumentParser:
                "Quick start: archcolour colourise resources/samples -o colourised",
     )
     parser.add_argument("--version", action="version", version=_version_text())
+    parser.add_argument("--debug", action="store_true", help="log what happens, in detail, to standard error")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", title="commands")
     for add in COMMANDS:
         add(sub)
@@ -391,11 +453,21 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
-    if not getattr(args, "func", None):
-        parser.print_help(sys.stderr)
-        return EXIT_USAGE
-    return int(args.func(args) or 0)
+    try:
+        args = parser.parse_args(argv)
+        _configure_logging(args.debug, sys.stderr)
+        if not getattr(args, "func", None):
+            parser.print_help(sys.stderr)
+            return EXIT_USAGE
+        return int(args.func(args) or 0)
+    except BrokenPipeError:
+        # the reader went away (`archcolour inspect FILE | head`): stop quietly, as a shell tool does
+        try:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+        except (OSError, ValueError):
+            pass
+        return EXIT_BROKEN_PIPE
 
 
 if __name__ == "__main__":  # pragma: no cover

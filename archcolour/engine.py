@@ -20,6 +20,7 @@ import torch
 import torch.nn.functional as F
 
 from . import colour, guidance, upsample
+from .choices import MIN_WORKING_SIZE, UPSAMPLING, VIVIDNESS_RANGE  # noqa: F401 - re-exported
 from .weights import ModelInfo, load_model
 
 log = logging.getLogger(__name__)
@@ -28,12 +29,6 @@ log = logging.getLogger(__name__)
 STRIP_ROWS = 256
 #: Pixels per strip: bounds the float temporaries of the Lab -> RGB conversion (~15 of them).
 STRIP_PIXELS = 1 << 20
-MIN_WORKING_SIZE = 64
-#: How the network's colour is brought to full resolution: "guided" (edge-aware, see
-#: :mod:`archcolour.upsample`) or "bilinear" (the first version's, kept for comparison).
-UPSAMPLING = ("guided", "bilinear")
-#: Bounds of the vividness control (a chroma scale applied to the network's colour; 1 = as predicted).
-VIVIDNESS_RANGE = (0.0, 2.0)
 #: The network's input is at most this many working sizes long, and at most this many working sizes
 #: squared in pixels, whatever the image's shape (a 1 x 20,000 strip must not become 192 x 3.8 million).
 MAX_NETWORK_SIDE_FACTOR = 4

@@ -24,7 +24,7 @@ import torch.nn.functional as F
 #: Window radius at the working size (pixels) and regularisation (L scaled to [0, 1], variance units),
 #: chosen on the validation split (see models/MODEL_CARD.md).
 DEFAULT_RADIUS = 2
-DEFAULT_EPS = 1e-3
+DEFAULT_EPS = 1e-2
 
 
 def _box(x: torch.Tensor, r: int) -> torch.Tensor:

@@ -18,6 +18,8 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 torch.set_num_threads(1)
 
 TINY_HPARAMS = {"widths": [8, 8, 16, 16, 16]}
+#: A second fixture model that takes colour hints and a reference distribution (issue 10's inputs).
+TINY_GUIDED_HPARAMS = {"widths": [8, 8, 16, 16, 16], "hints": True, "ref_bins": 4}
 
 
 def synthetic_rgb_batch(n: int, size: int, seed: int) -> torch.Tensor:
@@ -35,16 +37,22 @@ def synthetic_rgb_batch(n: int, size: int, seed: int) -> torch.Tensor:
     return imgs.clamp(0, 1)
 
 
-def train_tiny_model(steps: int = 30, seed: int = 0):
-    from archcolour import colour, nets
+def train_tiny_model(steps: int = 30, seed: int = 0, hparams: dict = TINY_HPARAMS):
+    from archcolour import colour, guidance, nets
 
     torch.manual_seed(seed)
-    model = nets.build("archunet", **{k: tuple(v) for k, v in TINY_HPARAMS.items()})
+    model = nets.build("archunet", **{k: tuple(v) if isinstance(v, list) else v for k, v in hparams.items()})
     opt = torch.optim.Adam(model.parameters(), lr=3e-3)
     losses = []
+    g = torch.Generator().manual_seed(seed)
     for step in range(steps):
         lab = colour.rgb_to_lab(synthetic_rgb_batch(8, 32, seed * 1000 + step))
-        pred = model(lab[:, :1])
+        extra = {}
+        if hparams.get("hints"):
+            extra["hints"] = guidance.sample_hints(lab[:, 1:], g)
+        if hparams.get("ref_bins"):
+            extra["ref"] = guidance.ab_histogram(lab[:, 1:], hparams["ref_bins"])
+        pred = model(lab[:, :1], None, **extra)
         loss = torch.nn.functional.l1_loss(pred, lab[:, 1:])
         opt.zero_grad()
         loss.backward()
@@ -64,8 +72,17 @@ def tiny_models_dir(tmp_path_factory) -> Path:
         model, d / "tiny.safetensors", name="tiny", architecture="archunet", hparams=TINY_HPARAMS,
         working_size=64, version="test", data="synthetic sky/ground scenes", recipe="30 Adam steps (test fixture)",
     )
+    guided, _ = train_tiny_model(hparams=TINY_GUIDED_HPARAMS)
+    sha_g = weights.save_model(
+        guided, d / "tiny-guided.safetensors", name="tiny-guided", architecture="archunet",
+        hparams=TINY_GUIDED_HPARAMS, working_size=64, version="test", data="synthetic sky/ground scenes",
+        recipe="30 Adam steps with sampled hints and references (test fixture)",
+    )
     weights.write_manifest(d, [{"name": "tiny", "file": "tiny.safetensors", "sha256": sha, "role": "default",
-                                "description": "test fixture"}], default="tiny")
+                                "description": "test fixture"},
+                               {"name": "tiny-guided", "file": "tiny-guided.safetensors", "sha256": sha_g,
+                                "role": "guided", "description": "test fixture with hint and reference inputs"}],
+                          default="tiny")
     return d
 
 

@@ -69,6 +69,8 @@ class ItemResult:
     model_sha256: str | None = None
     #: why the skipped output could not be audited (its hash could not be read), one line
     audit_error: str | None = None
+    #: the user's guidance for items colourised with some (provenance's "guidance" form); None otherwise
+    guidance: dict | None = None
 
     @property
     def conflict(self) -> bool:
@@ -174,7 +176,8 @@ def _colourise(item: JobItem, colouriser: "Colouriser", options: BatchOptions, h
     return ItemResult(item.source, item.output, "done", msg, time.perf_counter() - t0,
                       list(loaded.notes) + list(prov.warnings), source_sha256=prov.source_sha256,
                       output_sha256=out_sha, model=getattr(info, "name", None),
-                      model_sha256=getattr(info, "sha256", None))
+                      model_sha256=getattr(info, "sha256", None),
+                      guidance=prov.to_dict()["guidance"] if not guide.empty else None)
 
 
 def _digest(written: Any) -> tuple[str, int]:

@@ -121,7 +121,11 @@ class _Manifests:
                 continue
             run_info = {"output_dir": str(folder), "items": len(plan.items), "overwrite": options.overwrite,
                         "replace_foreign": options.replace_foreign, "format": options.fmt,
-                        "sidecar": options.sidecar, "jobs": options.jobs}
+                        "sidecar": options.sidecar, "jobs": options.jobs, "vividness": options.vividness}
+            if options.reference is not None:
+                run_info["reference"] = {"name": options.reference.name, "sha256": options.reference.sha256}
+            if options.hints is not None:
+                run_info["hints_file"] = options.hints.path
             if info is not None:
                 run_info.update(model=info.name, model_version=info.version, model_sha256=info.sha256,
                                 working_size=getattr(colouriser, "working_size", None),
@@ -141,6 +145,8 @@ class _Manifests:
         extra = {"audit_error": res.audit_error} if res.audit_error else {}
         if res.state is not None and res.status == "skipped":
             extra["output_state"] = res.state.value
+        if res.guidance is not None:
+            extra["guidance"] = res.guidance
         m.append(source=res.source, output=res.output, status=res.status, message=res.message,
                  source_sha256=res.source_sha256, output_sha256=res.output_sha256, model=res.model,
                  model_sha256=res.model_sha256, seconds=res.seconds, warnings=list(res.warnings), **extra)

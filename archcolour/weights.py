@@ -22,10 +22,11 @@ import os
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import torch
-from torch import nn
+if TYPE_CHECKING:  # torch is imported by load_model's callers; listing models must not need it
+    import torch
+    from torch import nn
 
 from .fsutil import atomic_write_bytes, sha256_file
 

@@ -88,6 +88,7 @@ class Config:
     snapshots: list[int] = field(default_factory=list)  # image-steps at which to export weights too
     val_images: int = 512
     drop_dull: float = 0.0  # drop this fraction of the least colourful training images
+    max_minutes: float = 0.0  # time budget: after a short warm-up the schedule is shortened to fit it
     log_every: int = 256  # image-steps between training-loss records
     threads: int = 0
     name: str = ""
@@ -361,7 +362,16 @@ class Trainer:
         t0, s0 = time.perf_counter(), self.step
         acc: dict[str, list] = {}
         last_print = time.perf_counter()
+        fitted = not cfg.max_minutes
         while self.step < self.iters:
+            if not fitted and self.step - s0 == 20:
+                # a time budget: measure the rate over 20 iterations, then fit the schedule to the time left
+                rate = 20 / max(time.perf_counter() - t0, 1e-9)
+                left = cfg.max_minutes * 60 - (time.perf_counter() - t0)
+                self.iters = min(self.iters, self.step + max(1, int(0.9 * rate * left)))
+                print(f"time budget {cfg.max_minutes:g} min: {rate * b:.0f} img/s, schedule set to {self.iters} "
+                      f"iterations ({self.iters * b} image-steps)", flush=True)
+                fitted = True
             rec = self.train_step()
             for k, v in rec.items():
                 acc.setdefault(k, []).append(v)
@@ -434,6 +444,8 @@ def parse_args(argv: list[str] | None = None) -> tuple[Config, bool]:
     p.add_argument("--init", default=None, help="checkpoint (.pt) or weights (.safetensors) to start from (gan: the mse run)")
     p.add_argument("--drop-dull", type=float, default=0.0, help="drop this fraction of the least colourful training images")
     p.add_argument("--val-images", type=int, default=512)
+    p.add_argument("--max-minutes", type=float, default=0.0,
+                   help="fit the schedule into this many minutes (measured after 20 iterations); 0: no limit")
     p.add_argument("--eval-every", type=int, default=2000)
     p.add_argument("--ckpt-every", type=int, default=2000)
     p.add_argument("--snapshot", type=int, action="append", default=[], help="also export at these image-steps")
@@ -448,7 +460,7 @@ def parse_args(argv: list[str] | None = None) -> tuple[Config, bool]:
         overrides[k] = json.loads(v)
     cfg = Config(recipe=a.recipe, out=a.out, image_steps=a.image_steps, batch=a.batch, size=a.size, seed=a.seed,
                  device=a.device, data_root=a.data_root, cache=a.cache, packed=a.packed, sets=a.sets, balance=a.balance, init=a.init,
-                 eval_every=a.eval_every, ckpt_every=a.ckpt_every, drop_dull=a.drop_dull, val_images=a.val_images, snapshots=a.snapshot, threads=a.threads,
+                 eval_every=a.eval_every, ckpt_every=a.ckpt_every, drop_dull=a.drop_dull, val_images=a.val_images, max_minutes=a.max_minutes, snapshots=a.snapshot, threads=a.threads,
                  name=a.name, overrides=overrides)
     return cfg, not a.no_resume
 

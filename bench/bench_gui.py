@@ -2,9 +2,12 @@
 
 1. cold start: from launching a fresh Python process to the main window's first paint (target < 2 s);
 2. select-to-preview: from selecting an image to its colour preview on show, at working size 256
-   (target < 0.5 s), each image selected for the first time (no cache hit);
+   (target < 0.5 s), each image selected for the first time (no cache hit); the first colour pass
+   (about the view's size) and the refined one (up to 1280 px) are timed apart;
 3. the longest UI-thread stall during a 50-image batch, measured with a 5 ms QTimer heartbeat
-   (target < 50 ms).
+   (target < 50 ms);
+4. select-to-preview again, on images the batch has not reached yet, *while that batch runs*
+   (target < 0.5 s for the first colour pass).
 
 Uses the bundled model when ``models/manifest.json`` exists (or ``--models DIR``); otherwise a freshly
 initialised ArchUNet of the default size (the same amount of computation as a trained one). Test
@@ -120,7 +123,7 @@ def wait(app, signal, timeout_s: float = 120.0):
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--images", type=int, default=50)
-    ap.add_argument("--long-side", type=int, default=1600, help="size of the test photographs")
+    ap.add_argument("--long-side", type=int, default=1280, help="size of the test photographs")
     ap.add_argument("--previews", type=int, default=8)
     ap.add_argument("--starts", type=int, default=3, help="cold starts to time")
     ap.add_argument("--working-size", type=int, default=256)
@@ -157,15 +160,27 @@ def main() -> int:
     if win.list_view.currentIndex().isValid():
         wait(app, win.previewReady)  # the first image, selected on opening (also warms the network)
 
-    # 2. select -> preview, each image new
-    times = []
-    for p in photos[1: 1 + args.previews]:
+    finals: dict[str, float] = {}
+    win.previews.worker.previewReady.connect(
+        lambda res: finals.__setitem__(str(res.path), time.perf_counter()) if res.final else None)
+
+    def select_and_time(p: Path) -> tuple[float, float]:
+        """(first colour on show, refined colour ready) in seconds after selecting ``p``."""
+        finals.pop(str(p), None)
         t = time.perf_counter()
         win.select_path(p)
         wait(app, win.previewReady)
-        times.append(time.perf_counter() - t)
+        first = time.perf_counter() - t
+        deadline = time.perf_counter() + 30
+        while str(p) not in finals and time.perf_counter() < deadline:
+            app.processEvents()
+            time.sleep(0.002)
+        return first, finals.get(str(p), float("nan")) - t
 
-    # 3. UI stall during a batch, with a 5 ms heartbeat
+    # 2. select -> preview, each image new, nothing else running
+    idle = [select_and_time(p) for p in photos[1: 1 + args.previews]]
+
+    # 3. UI stall during a batch, with a 5 ms heartbeat; 4. previews while that batch runs
     gaps = []
     clock = QElapsedTimer()
     beat = QTimer()
@@ -181,8 +196,15 @@ def main() -> int:
     clock.start()
     beat.start()
     t = time.perf_counter()
+    finished = []
+    win.batchFinished.connect(lambda *a: finished.append(a))
     win.colourise_all()
-    summary, cancelled = wait(app, win.batchFinished, timeout_s=1800)
+    busy = []
+    for p in reversed(photos[-args.previews:]):  # the batch reaches these last
+        if finished:
+            break
+        busy.append(select_and_time(p))
+    summary, cancelled = finished[0] if finished else wait(app, win.batchFinished, timeout_s=1800)
     batch_s = time.perf_counter() - t
     beat.stop()
     win.confirm_stop_batch = lambda: True
@@ -196,10 +218,18 @@ def main() -> int:
     print(f"cold start to shown window:  median {statistics.median(shown):.2f} s  (runs: "
           + ", ".join(f"{x:.2f}" for x in shown) + ")  target < 2 s"
           + (f"; model ready after {statistics.median(engine):.2f} s" if engine else ""))
-    print(f"select to preview:           median {statistics.median(times) * 1000:.0f} ms, "
-          f"max {max(times) * 1000:.0f} ms over {len(times)} images  target < 500 ms")
+    def ms(xs):
+        return f"median {statistics.median(xs) * 1000:.0f} ms, max {max(xs) * 1000:.0f} ms"
+
+    print(f"select to preview, idle:     first colour {ms([a for a, _ in idle])}; refined {ms([b for _, b in idle])} "
+          f"over {len(idle)} images  target < 500 ms")
     print(f"longest UI stall in batch:   {max(gaps[1:] or [0]):.0f} ms heartbeat gap (5 ms timer; "
           f"{len(gaps)} beats over {batch_s:.1f} s; {summary})  target < 50 ms")
+    if busy:
+        print(f"select to preview, batch running: first colour {ms([a for a, _ in busy])}; refined "
+              f"{ms([b for _, b in busy])} over {len(busy)} images  target < 500 ms")
+    else:
+        print("select to preview, batch running: the batch ended before a preview could be timed")
     return 0
 
 

@@ -46,22 +46,36 @@ def find_model_card(model_info=None) -> Path | None:
     return None
 
 
+_DEVELOPER = re.compile(r"`[^`]*[/.][^`]*`|\.py\b|\bbatch norm|\bReLU\b|\bparameters?\b|\bsafetensors\b|"
+                        r"\bfloat(16|32)\b|\bSHA-256\b|--\w", re.I)
+
+
 def model_card_summary(text: str, limit: int = SUMMARY_CHARS) -> str:
-    """The card's title and opening section (up to the second level-2 heading), cut at ``limit``."""
-    lines = text.splitlines()
+    """The card's opening, for a reader who is not a developer: the paragraphs before its first
+    section, without the card's own title, without paragraphs about code, files or network layers,
+    whole paragraphs only (never cut mid-sentence), up to ``limit`` characters."""
+    body = []
+    for line in text.splitlines():
+        if re.match(r"^#{2,}\s", line):
+            break
+        if re.match(r"^#\s", line):
+            continue  # the card's title: the dialog has its own heading
+        body.append(line)
+    paragraphs = [" ".join(p.split()) for p in "\n".join(body).split("\n\n") if p.strip()]
     out: list[str] = []
-    h2 = 0
-    for line in lines:
-        if re.match(r"^##\s", line):
-            h2 += 1
-            if h2 > 2:
+    size = 0
+    for para in paragraphs:
+        if _DEVELOPER.search(para):
+            continue
+        plain = re.sub(r"`([^`]*)`", r"\1", para)
+        if size + len(plain) > limit:
+            if out:
                 break
-        out.append(line)
-    summary = "\n".join(out).strip()
-    if len(summary) > limit:
-        cut = summary.rfind("\n", 0, limit)
-        summary = summary[: cut if cut > limit // 2 else limit].rstrip() + "\n\n…"
-    return summary
+            cut = plain.rfind(". ", 0, limit)  # a single long paragraph: whole sentences only
+            plain = plain[: cut + 1] if cut > 0 else plain
+        out.append(plain)
+        size += len(plain)
+    return "\n\n".join(out)
 
 
 class AboutDialog(QDialog):
@@ -102,25 +116,25 @@ class AboutDialog(QDialog):
         info = getattr(colouriser, "info", None)
         parts.append("## Model in use")
         if info is not None:
-            parts.append(f"- **{info.name}** version {info.version}, architecture `{info.architecture}`\n"
-                         f"- SHA-256 `{info.short_hash}…` ({info.sha256})\n"
-                         f"- working size {getattr(colouriser, 'working_size', info.working_size)} px"
+            parts.append(f"- **{info.name}** version {info.version} (fingerprint {info.short_hash})\n"
+                         f"- the model looks at each photograph at "
+                         f"{getattr(colouriser, 'working_size', info.working_size)} px on its short side"
                          + (f"\n- device: {device_text.removeprefix('Device: ')}" if device_text else ""))
         else:
             parts.append("The model is still loading (or could not be loaded).")
         card = find_model_card(info)
-        parts.append("## Model card")
+        parts.append("## About the model")
         if card is not None:
             try:
                 summary = model_card_summary(card.read_text(encoding="utf-8"))
             except OSError as exc:
-                summary = f"(cannot read {card}: {exc})"
-            # demote the card's headings below ours
-            summary = re.sub(r"^(#+)", lambda m: "#" * min(6, len(m.group(1)) + 2), summary, flags=re.M)
-            parts.append(summary)
-            parts.append(f"Full model card: [{card.name}]({card.as_uri()})")
+                summary = f"(cannot read {card.name}: {exc})"
+            if summary:
+                parts.append(summary)
+            parts.append(f"The [full model card]({card.as_uri()}) (for specialists) lists the training data, "
+                         "the measurements and the known failures.")
         else:
-            parts.append("No MODEL_CARD.md is bundled with these weights.")
+            parts.append("No model card is bundled with these weights.")
         parts.append("## Licences")
         parts.append("\n".join(f"- {name}: {lic}" for name, lic in LICENCES))
         parts.append("The licences of the training data and weights are stated in the model card.")

@@ -49,16 +49,23 @@ class CompareView(QWidget):
         self._drag_start = QPointF()
         self._drag_centre = QPointF()
         self._scaled: dict[tuple[str, float], QPixmap] = {}
+        self._colour_source_size = QSize()
         self.labels = ("Before", "After")
 
     # -- content ------------------------------------------------------------------------------
     def set_images(self, grey: QImage | None, colour: QImage | None, *, keep_view: bool = False) -> None:
-        """Show ``grey`` (before) and ``colour`` (after); either may be None while it is computed."""
+        """Show ``grey`` (before) and ``colour`` (after); either may be None while it is computed.
+
+        The before image sets the geometry; an after image of another size (a fast preview computed
+        smaller, refined later) is scaled to it, so both halves stay aligned."""
         old = QSize(self._size)
         self._grey = QPixmap.fromImage(grey) if grey is not None else None
-        self._colour = QPixmap.fromImage(colour) if colour is not None else None
-        ref = self._grey or self._colour
+        ref = self._grey
+        if ref is None and colour is not None:
+            ref = QPixmap.fromImage(colour)
         self._size = ref.size() if ref is not None else QSize()
+        self._colour = self._fitted(colour)
+        self._colour_source_size = colour.size() if colour is not None else QSize()
         self._scaled.clear()
         if not (keep_view and old == self._size):
             self._fit = True
@@ -66,11 +73,35 @@ class CompareView(QWidget):
             self._update_fit()
         self.update()
 
+    def _fitted(self, image: QImage | None) -> QPixmap | None:
+        if image is None:
+            return None
+        if not self._size.isEmpty() and image.size() != self._size:
+            image = image.scaled(self._size, Qt.IgnoreAspectRatio, Qt.SmoothTransformation)
+        return QPixmap.fromImage(image)
+
     def set_colour(self, colour: QImage | None) -> None:
-        """Add the colour image to the grey one on show, keeping zoom and pan."""
-        self._colour = QPixmap.fromImage(colour) if colour is not None else None
+        """Add the colour image to the before image on show, keeping zoom and pan."""
+        self._colour_source_size = colour.size() if colour is not None else QSize()
+        self._colour = self._fitted(colour)
         self._scaled = {k: v for k, v in self._scaled.items() if k[0] != "colour"}
         self.update()
+
+    def set_before(self, image: QImage | None) -> None:
+        """Replace the before image (the original scan, or the lightness the network saw), same view."""
+        if image is None or self._size.isEmpty():
+            return
+        self._grey = QPixmap.fromImage(image.scaled(self._size, Qt.IgnoreAspectRatio, Qt.SmoothTransformation)
+                                       if image.size() != self._size else image)
+        self._scaled = {k: v for k, v in self._scaled.items() if k[0] != "grey"}
+        self.update()
+
+    def before_image(self) -> QImage:
+        return self._grey.toImage() if self._grey is not None else QImage()
+
+    def colour_size(self) -> QSize:
+        """Pixel size of the colour preview as computed (before any scaling to the before image)."""
+        return QSize(self._colour_source_size) if self._colour is not None else QSize()
 
     def clear(self, message: str = "") -> None:
         self._grey = self._colour = None
@@ -362,7 +393,9 @@ class CompareView(QWidget):
             d = (pos - self._drag_start) / self._zoom
             self._centre = self._drag_centre - d
             self._clamp_centre()
-            self._fit = False
+            if self._fit:
+                self._fit = False
+                self.zoomChanged.emit(self._zoom)  # "fit" no longer holds
             self.update()
         else:
             self.setCursor(Qt.SplitHCursor if self._near_divider(pos) else Qt.OpenHandCursor if self.has_image()

@@ -15,16 +15,17 @@ class State(enum.Enum):
     DONE = "colourised"
     SKIPPED = "skipped"
     FAILED = "failed"
+    CONFLICT = "conflict"  # an output of another photograph has this image's output name
 
     @property
     def label(self) -> str:
         return {"pending": "Pending", "working": "Colourising…", "colourised": "Colourised",
-                "skipped": "Skipped", "failed": "Failed"}[self.value]
+                "skipped": "Skipped", "failed": "Failed", "conflict": "Name taken"}[self.value]
 
     @property
     def colour(self) -> QColor:
         return QColor({"pending": "#7a7a7a", "working": "#2a6fdb", "colourised": "#2e8b3a",
-                       "skipped": "#b07d12", "failed": "#c62828"}[self.value])
+                       "skipped": "#b07d12", "failed": "#c62828", "conflict": "#b0521a"}[self.value])
 
 
 # custom roles
@@ -34,6 +35,7 @@ MessageRole = Qt.UserRole + 3
 OutputRole = Qt.UserRole + 4
 ThumbRole = Qt.UserRole + 5
 EntryRole = Qt.UserRole + 6
+FlagRole = Qt.UserRole + 7
 
 
 @dataclass(eq=False)
@@ -45,6 +47,7 @@ class ImageEntry:
     output: Path | None = None
     thumb: QPixmap | None = None
     thumb_is_output: bool = False
+    flag: str | None = None  # review flag of the output: accepted / rejected / redo
 
     @property
     def display_name(self) -> str:
@@ -97,6 +100,8 @@ class ImageListModel(QAbstractListModel):
             return e.thumb
         if role == EntryRole:
             return e
+        if role == FlagRole:
+            return e.flag
         return None
 
     def flags(self, index):
@@ -164,6 +169,14 @@ class ImageListModel(QAbstractListModel):
         self.dataChanged.emit(idx, idx, [Qt.DisplayRole, Qt.ToolTipRole, StateRole, MessageRole, OutputRole])
         return e
 
+    def set_flag(self, source: Path, flag: str | None) -> None:
+        row = self.row_of(source)
+        if row is None:
+            return
+        self._entries[row].flag = flag
+        idx = self.index(row)
+        self.dataChanged.emit(idx, idx, [FlagRole, Qt.ToolTipRole])
+
     def set_thumbnail(self, source: Path, image: QImage, *, is_output: bool = False) -> None:
         row = self.row_of(source)
         if row is None:
@@ -190,5 +203,5 @@ def _key(p: Path) -> Path:
         return Path(p).absolute()
 
 
-__all__ = ["EntryRole", "ImageEntry", "ImageListModel", "MessageRole", "OutputRole", "PathRole", "State",
+__all__ = ["EntryRole", "FlagRole", "ImageEntry", "ImageListModel", "MessageRole", "OutputRole", "PathRole", "State",
            "StateRole", "ThumbRole", "QPersistentModelIndex"]

@@ -6,18 +6,24 @@ from pathlib import Path
 from PySide6.QtCore import QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QPalette, QPen
 from PySide6.QtWidgets import (
-    QButtonGroup, QComboBox, QFileDialog, QFormLayout, QFrame, QHBoxLayout, QLabel, QLineEdit, QProgressBar,
+    QButtonGroup, QCheckBox, QComboBox, QFileDialog, QFormLayout, QFrame, QHBoxLayout, QLabel, QLineEdit, QProgressBar,
     QPushButton, QRadioButton, QSpinBox, QStyle, QStyledItemDelegate, QToolButton, QVBoxLayout, QWidget,
 )
 
 from ..choices import DEVICE_CHOICES as CHOICES_DEVICES, WORKING_SIZE_PRESETS
 from ..formats import OUTPUT_CHOICES, output_choice
 from .models import EntryRole, State
+from .naming import DEFAULT_TEMPLATE as DEFAULT_NAMING
+from .widgets import ElidedLabel
 
 # -- export choices <-> batch options (the vocabularies live in archcolour.formats / archcolour.choices) --
 FORMAT_CHOICES = [(c.label, c.key) for c in OUTPUT_CHOICES]
 WORKING_SIZES = list(WORKING_SIZE_PRESETS)
 DEVICE_CHOICES = [(label, key) for key, label in CHOICES_DEVICES]
+
+
+#: bit depth choices: the format's own (16 for 16-bit sources in PNG/TIFF), or forced
+BIT_DEPTHS = [("Automatic", None), ("8 bits", "8"), ("16 bits", "16")]
 
 
 def batch_format(fmt: str) -> tuple[str, str]:
@@ -92,6 +98,15 @@ class ImageDelegate(QStyledItemDelegate):
         p.drawRoundedRect(badge, 4, 4)
         p.setPen(QColor("white"))
         p.drawText(badge, Qt.AlignCenter, label)
+        if entry.flag:
+            from .review import FLAG_COLOURS, FLAG_MARKS
+
+            mark = QRectF(badge.right() + 6, badge.top(), badge.height(), badge.height())
+            p.setPen(Qt.NoPen)
+            p.setBrush(QColor(FLAG_COLOURS.get(entry.flag, "#777")))
+            p.drawEllipse(mark)
+            p.setPen(QColor("white"))
+            p.drawText(mark, Qt.AlignCenter, FLAG_MARKS.get(entry.flag, "?"))
         # message (the error for a failed image)
         if entry.message:
             msg_rect = QRectF(x, badge.bottom() + 2, width, r.bottom() - badge.bottom() - 2)
@@ -112,11 +127,24 @@ class ExportPanel(QWidget):
 
     def __init__(self, parent=None):
         super().__init__(parent)
+        self.help_labels: dict[str, QLabel] = {}
+        self.default_parent: Path | None = None  # the opened folder, where the default output folder goes
         lay = QVBoxLayout(self)
         lay.setContentsMargins(8, 8, 8, 8)
         form = QFormLayout()
         form.setFieldGrowthPolicy(QFormLayout.AllNonFixedFieldsGrow)
         form.setRowWrapPolicy(QFormLayout.WrapLongRows)
+
+        preset_row = QHBoxLayout()
+        self.preset_combo = QComboBox()
+        self.preset_combo.setToolTip("Ready-made export choices; pick one, or save the current choices")
+        self.preset_save = QToolButton()
+        self.preset_save.setText("Save…")
+        self.preset_save.setToolTip("Save the current format, bit depth, quality and file names as a preset")
+        preset_row.addWidget(self.preset_combo, 1)
+        preset_row.addWidget(self.preset_save)
+        form.addRow("Preset", preset_row)
+        self._help(form, "preset", "A preset sets the format, bit depth, quality and file names at once.")
 
         out_row = QHBoxLayout()
         self.output_edit = QLineEdit()
@@ -133,17 +161,27 @@ class ExportPanel(QWidget):
         out_row.addWidget(self.output_browse)
         out_row.addWidget(self.output_reset)
         form.addRow("Output folder", out_row)
+        self._help(form, "output", "Where the colourised copies go. Empty: a 'colourised' folder beside the "
+                   "photographs. Your originals are never changed.")
 
         self.format_combo = QComboBox()
         for label, key in FORMAT_CHOICES:
             self.format_combo.addItem(label, key)
         form.addRow("Format", self.format_combo)
+        self.depth_combo = QComboBox()
+        for label, key in BIT_DEPTHS:
+            self.depth_combo.addItem(label, key)
+        form.addRow("Bit depth", self.depth_combo)
+        self._help(form, "format", "PNG or TIFF keep every detail (16 bits keeps the fine tones of 16-bit scans); "
+                   "JPEG and WebP are smaller files for sharing.")
 
         self.quality_spin = QSpinBox()
         self.quality_spin.setRange(1, 100)
         self.quality_spin.setValue(95)
         self.quality_spin.setToolTip("JPEG and WebP quality (1-100)")
-        form.addRow("JPEG quality", self.quality_spin)
+        form.addRow("Quality", self.quality_spin)
+        self._help(form, "quality", "JPEG and WebP only: 90-95 looks like the original; lower gives smaller "
+                   "files with visible blocks.")
 
         self.size_combo = QComboBox()
         self.size_combo.addItem("Model default", None)
@@ -152,6 +190,17 @@ class ExportPanel(QWidget):
         self.size_combo.setToolTip("Short side of the image the network sees. Larger: finer colour detail, slower. "
                                    "The output always has the source's full resolution.")
         form.addRow("Working size", self.size_combo)
+        self._help(form, "size", "How large the photograph is when the model looks at it. Raise it when small "
+                   "things (faces, signs) get the wrong colour; it is slower. The output always keeps the "
+                   "full size.")
+        self.naming_edit = QLineEdit(DEFAULT_NAMING)
+        self.naming_edit.setToolTip("{stem} is the source's name without its extension")
+        form.addRow("File names", self.naming_edit)
+        self.mirror_check = QCheckBox("Mirror sub-folders")
+        self.mirror_check.setChecked(True)
+        form.addRow("", self.mirror_check)
+        self._help(form, "naming", "{stem}_colourised turns Greece1911.jpg into Greece1911_colourised.jpg. "
+                   "Mirroring keeps each sub-folder's photographs in a sub-folder of the same name.")
 
         ex = QWidget()
         ex_lay = QHBoxLayout(ex)
@@ -166,11 +215,15 @@ class ExportPanel(QWidget):
         ex_lay.addWidget(self.overwrite_radio)
         ex_lay.addStretch(1)
         form.addRow("Existing outputs", ex)
+        self._help(form, "existing", "Skip leaves finished copies alone, so a stopped batch carries on where it "
+                   "was. Overwrite (for this session only) replaces them.")
 
         self.device_combo = QComboBox()
         for label, key in DEVICE_CHOICES:
             self.device_combo.addItem(label, key)
         form.addRow("Device", self.device_combo)
+        self._help(form, "device", "Where the model runs. Automatic uses a graphics card when there is one, "
+                   "else the processor.")
         lay.addLayout(form)
 
         self.run_selected = QPushButton("Colourise selected")
@@ -193,23 +246,121 @@ class ExportPanel(QWidget):
         self.output_edit.textChanged.connect(lambda _t: self.changed.emit() if not self.output_edit.hasFocus() else None)
         self.format_combo.currentIndexChanged.connect(self._format_changed)
         self.quality_spin.valueChanged.connect(self.changed)
+        self.depth_combo.currentIndexChanged.connect(self.changed)
+        self.naming_edit.editingFinished.connect(self.changed)
+        self.mirror_check.toggled.connect(self.changed)
         self.size_combo.currentIndexChanged.connect(self.changed)
         self.skip_radio.toggled.connect(self.changed)
         self.device_combo.currentIndexChanged.connect(self.engineChanged)
         self.run_selected.clicked.connect(self.colouriseSelected)
         self.run_all.clicked.connect(self.colouriseAll)
+        self.preset_combo.activated.connect(self._preset_chosen)
+        self.preset_save.clicked.connect(self._save_preset)
+        for sig in (self.format_combo.currentIndexChanged, self.depth_combo.currentIndexChanged,
+                    self.quality_spin.valueChanged, self.naming_edit.editingFinished, self.mirror_check.toggled):
+            sig.connect(lambda *_a: self._sync_preset_combo())
+        self.user_presets: list = []
         self._format_changed()
+        self.set_presets([])
+
+    def _help(self, form, key: str, text: str) -> None:
+        """A plain-language line under a setting (also its tooltip's first words)."""
+        lbl = QLabel(text)
+        lbl.setWordWrap(True)
+        lbl.setObjectName(f"help_{key}")
+        f = lbl.font()
+        f.setPointSizeF(f.pointSizeF() * 0.88)
+        lbl.setFont(f)
+        lbl.setStyleSheet("color: palette(mid);")
+        self.help_labels[key] = lbl
+        form.addRow("", lbl)
+
+    # -- presets ------------------------------------------------------------------------------
+    def set_presets(self, user: list) -> None:
+        from . import presets
+
+        self.user_presets = list(user)
+        self.preset_combo.blockSignals(True)
+        self.preset_combo.clear()
+        self.preset_combo.addItem("Custom", None)
+        for p in presets.all_presets(self.user_presets):
+            self.preset_combo.addItem(p.name, p)
+        self.preset_combo.blockSignals(False)
+        self._sync_preset_combo()
+
+    def current_preset(self, name: str = "current"):
+        from .presets import Preset
+
+        return Preset(name, batch_format(self.fmt)[0], self.bit_depth, self.jpeg_quality, self.naming_template,
+                      self.mirror_subfolders)
+
+    def apply_preset(self, p) -> None:
+        self.format_combo.setCurrentIndex(max(0, self.format_combo.findData(p.fmt)))
+        self.quality_spin.setValue(p.quality)
+        self.load_preset(p)
+        self._format_changed()
+        self._sync_preset_combo()
+
+    def _preset_chosen(self, i: int) -> None:
+        p = self.preset_combo.itemData(i)
+        if p is not None:
+            self.apply_preset(p)
+
+    def _sync_preset_combo(self) -> None:
+        cur = self.current_preset()
+        match = 0
+        for i in range(1, self.preset_combo.count()):
+            p = self.preset_combo.itemData(i)
+            depth = p.bit_depth if self._has_depths() else None
+            if p is not None and (p.fmt, depth, p.naming, p.mirror) == (cur.fmt, cur.bit_depth, cur.naming, cur.mirror) \
+                    and (p.quality == cur.quality or not _has_quality(p.fmt)):
+                match = i
+                break
+        self.preset_combo.blockSignals(True)
+        self.preset_combo.setCurrentIndex(match)
+        self.preset_combo.blockSignals(False)
+
+    def _save_preset(self) -> None:
+        from PySide6.QtWidgets import QInputDialog
+
+        name, ok = QInputDialog.getText(self, "Save preset", "Name of the preset:")
+        if ok and name.strip():
+            self.save_preset(name.strip())
+
+    def save_preset(self, name: str) -> None:
+        p = self.current_preset(name)
+        self.user_presets = [q for q in self.user_presets if q.name != name] + [p]
+        self.set_presets(self.user_presets)
+        self.changed.emit()
+
+    def start_folder(self) -> str:
+        """Where the output-folder dialog opens: the chosen folder (or its nearest existing parent), else
+        where the default 'colourised' folder would be made, else the home folder."""
+        t = self.output_edit.text().strip()
+        p = Path(t).expanduser() if t else (self.default_parent / "colourised" if self.default_parent else None)
+        while p is not None and not p.is_dir():
+            p = p.parent if p.parent != p else None
+        return str(p) if p is not None else str(Path.home())
 
     def _browse(self) -> None:
-        start = self.output_edit.text() or str(Path.home())
-        d = QFileDialog.getExistingDirectory(self, "Output folder", start)
+        # Qt's own dialog: it can make a new folder on every desktop (the native one may not)
+        d = QFileDialog.getExistingDirectory(self, "Output folder", self.start_folder(),
+                                             QFileDialog.ShowDirsOnly | QFileDialog.DontUseNativeDialog)
         if d:
             self.output_edit.setText(d)
             self.changed.emit()
 
     def _format_changed(self, *_a) -> None:
         self.quality_spin.setEnabled(_has_quality(self.format_combo.currentData()))
+        self.depth_combo.setEnabled(self._has_depths())
         self.changed.emit()
+
+    def _has_depths(self) -> bool:
+        """Can the chosen format be written at 8 and at 16 bits (PNG, TIFF, same as input)?"""
+        from ..formats import FORMATS, output_choice
+
+        c = output_choice(batch_format(self.fmt)[0])
+        return c.format is None or len(FORMATS[c.format].bit_depths) > 1
 
     # -- values -------------------------------------------------------------------------------
     @property
@@ -237,6 +388,60 @@ class ExportPanel(QWidget):
     def device(self) -> str:
         return self.device_combo.currentData()
 
+    @property
+    def bit_depth(self) -> str | None:
+        """'8' or '16' when chosen (and the format has both), None: the format's own choice."""
+        return self.depth_combo.currentData() if self._has_depths() else None
+
+    @property
+    def naming_template(self) -> str:
+        t = self.naming_edit.text().strip()
+        return t if "{stem}" in t else DEFAULT_NAMING
+
+    @property
+    def mirror_subfolders(self) -> bool:
+        return self.mirror_check.isChecked()
+
+    def naming(self):
+        from .naming import Naming
+
+        return Naming(self.naming_template, self.mirror_subfolders)
+
+    def set_devices(self, keys: list[str]) -> None:
+        """Offer only the devices this machine has (keeps the choice when it is still there)."""
+        current = self.device
+        labels = dict((k, label) for label, k in DEVICE_CHOICES)
+        self.device_combo.blockSignals(True)
+        try:
+            self.device_combo.clear()
+            for k in keys:
+                self.device_combo.addItem(labels.get(k, k), k)
+            i = self.device_combo.findData(current)
+            self.device_combo.setCurrentIndex(max(0, i))
+        finally:
+            self.device_combo.blockSignals(False)
+
+    def set_device(self, key: str) -> None:
+        self.device_combo.blockSignals(True)
+        i = self.device_combo.findData(key)
+        if i < 0:
+            self.device_combo.addItem(key, key)
+            i = self.device_combo.count() - 1
+        self.device_combo.setCurrentIndex(i)
+        self.device_combo.blockSignals(False)
+
+    def load_preset(self, p) -> None:
+        """Fill the choices the settings file does not hold (bit depth, names, mirroring) from a preset."""
+        for w in (self.depth_combo, self.naming_edit, self.mirror_check):
+            w.blockSignals(True)
+        try:
+            self.depth_combo.setCurrentIndex(max(0, self.depth_combo.findData(p.bit_depth)))
+            self.naming_edit.setText(p.naming)
+            self.mirror_check.setChecked(p.mirror)
+        finally:
+            for w in (self.depth_combo, self.naming_edit, self.mirror_check):
+                w.blockSignals(False)
+
     def set_model_default_size(self, size: int | None) -> None:
         self.size_combo.setItemText(0, f"Model default ({size} px)" if size else "Model default")
 
@@ -256,7 +461,7 @@ class ExportPanel(QWidget):
                 self.size_combo.addItem(f"{s.working_size} px", s.working_size)
                 i = self.size_combo.count() - 1
             self.size_combo.setCurrentIndex(i)
-            (self.overwrite_radio if s.overwrite else self.skip_radio).setChecked(True)
+            self.skip_radio.setChecked(True)  # Overwrite is never carried over from an earlier session
             i = self.device_combo.findData(s.device)
             if i < 0:
                 self.device_combo.addItem(s.device, s.device)
@@ -272,15 +477,18 @@ class ExportPanel(QWidget):
         s.fmt = self.fmt
         s.jpeg_quality = self.jpeg_quality
         s.working_size = self.working_size
-        s.overwrite = self.overwrite
+        s.overwrite = False  # never remembered: each session starts with Skip
         s.device = self.device
 
     def set_running(self, running: bool) -> None:
         for w in (self.output_edit, self.output_browse, self.output_reset, self.format_combo, self.quality_spin,
-                  self.skip_radio, self.overwrite_radio, self.device_combo, self.run_selected, self.run_all):
+                  self.skip_radio, self.overwrite_radio, self.device_combo, self.run_selected, self.run_all,
+                  self.size_combo, self.depth_combo, self.naming_edit, self.mirror_check, self.preset_combo,
+                  self.preset_save):
             w.setEnabled(not running)
         if not running:
             self.quality_spin.setEnabled(_has_quality(self.fmt))
+            self.depth_combo.setEnabled(self._has_depths())
 
 
 def format_eta(seconds: float) -> str:
@@ -310,16 +518,15 @@ class BatchPanel(QFrame):
         self.bar = QProgressBar()
         self.bar.setTextVisible(True)
         self.bar.setFormat("%v / %m")
-        self.bar.setMinimumWidth(160)
+        self.bar.setMinimumWidth(80)
         self.eta = QLabel("")
-        self.eta.setMinimumWidth(110)
+        self.eta.setMinimumWidth(70)
         self.pause_button = QPushButton("Pause")
         self.pause_button.setCheckable(True)
         self.pause_button.setToolTip("Pause after the current image / resume (Ctrl+P)")
         self.cancel_button = QPushButton("Cancel")
         self.cancel_button.setToolTip("Stop after the current image (Esc)")
-        self.summary = QLabel("")
-        self.summary.setTextInteractionFlags(Qt.TextSelectableByMouse)
+        self.summary = ElidedLabel("")  # a long output path must not widen the window
         self.close_button = QToolButton()
         self.close_button.setText("✕")
         self.close_button.setToolTip("Hide")
@@ -363,6 +570,8 @@ class BatchPanel(QFrame):
         self.bar.setFormat("%v / %m" if total else "nothing to do")
 
     def set_progress(self, done: int, total: int, eta: float, paused: bool = False) -> None:
+        if paused:
+            self.set_paused(True)
         self.bar.setMaximum(max(1, total))
         self.bar.setValue(done)
         self.eta.setText("paused" if paused else format_eta(eta) if done < total else "finishing…")
@@ -373,9 +582,15 @@ class BatchPanel(QFrame):
         self.cancel_button.setEnabled(False)
         self.pause_button.setEnabled(False)
 
-    def finish(self, text: str, ok: bool) -> None:
-        self.title.setText("Finished" if ok else "Finished with errors")
-        for w in (self.eta, self.pause_button, self.cancel_button):
+    def set_paused(self, paused: bool) -> None:
+        if self.title.text() in ("Colourising", "Paused"):
+            self.title.setText("Paused" if paused else "Colourising")
+        if not paused and self.eta.text() == "paused":
+            self.eta.setText("resuming…")
+
+    def finish(self, text: str, ok: bool, title: str | None = None) -> None:
+        self.title.setText(title or ("Finished" if ok else "Finished with errors"))
+        for w in (self.eta, self.pause_button, self.cancel_button, self.bar):
             w.hide()
         self.summary.setText(text)
         self.summary.setStyleSheet("" if ok else "color: #c62828;")

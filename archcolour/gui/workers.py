@@ -27,6 +27,8 @@ log = logging.getLogger(__name__)
 #: of bigger scans is shown reduced (zooming past 100 % enlarges the preview's pixels). The batch
 #: output is always full resolution.
 PREVIEW_MAX_SIDE = 1280
+#: the first, fast pass is computed at about the view's size (never more than this)
+PREVIEW_FAST_SIDE = 960
 
 
 def one_line(exc: BaseException) -> str:
@@ -59,26 +61,54 @@ def with_working_size(colouriser, working_size: int | None):
 # ------------------------------------------------------------------------------------------------
 # engine
 # ------------------------------------------------------------------------------------------------
-class EngineLoader(QThread):
-    """Imports the engine (torch) and builds a :class:`Colouriser` on a background thread."""
+def available_devices() -> list[str]:
+    """The devices this machine has, as settings keys: 'auto', 'cpu', then 'cuda' / 'mps' if present."""
+    import torch
 
-    loaded = Signal(int, object)  # request id, Colouriser
+    keys = ["auto", "cpu"]
+    if torch.cuda.is_available():
+        keys.append("cuda")
+    mps = getattr(torch.backends, "mps", None)
+    if mps is not None and mps.is_available():
+        keys.append("mps")
+    return keys
+
+
+class EngineLoader(QThread):
+    """Imports the engine (torch) and builds a :class:`Colouriser` on a background thread.
+
+    A device that cannot be used (absent, or failing to load the model) falls back to the automatic
+    choice; ``loaded`` then carries a one-line note saying so, and ``devices`` lists what exists."""
+
+    loaded = Signal(int, object, str)  # request id, Colouriser, fallback note ("" when none)
     failed = Signal(int, str)
+    devices = Signal(list)  # available device keys
 
     def __init__(self, request_id: int, device: str, model: str | None, parent=None):
         super().__init__(parent)
         self.request_id, self.device, self.model = request_id, device, model
 
     def run(self) -> None:
+        note = ""
         try:
             from ..engine import Colouriser
 
-            c = Colouriser(model=self.model, device=self.device)
+            try:
+                self.devices.emit(available_devices())
+            except Exception:  # noqa: BLE001 - the list is a convenience
+                log.debug("device listing failed", exc_info=True)
+            try:
+                c = Colouriser(model=self.model, device=self.device)
+            except Exception as exc:  # noqa: BLE001 - try the automatic choice before giving up
+                if (self.device or "auto") in ("auto", "cpu"):
+                    raise
+                c = Colouriser(model=self.model, device="auto")
+                note = f"{self.device} could not be used ({one_line(exc)}); using {c.device_name} instead"
         except Exception as exc:  # noqa: BLE001 - shown in the status bar
             log.debug("engine load failed", exc_info=True)
             self.failed.emit(self.request_id, one_line(exc))
             return
-        self.loaded.emit(self.request_id, c)
+        self.loaded.emit(self.request_id, c, note)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -91,13 +121,14 @@ class ScanRequest:
     recursive: bool
     output_dir: Path | None
     fmt: str
+    naming: Any = None  # archcolour.gui.naming.Naming
 
 
 @dataclass
 class ScanResult:
     request: ScanRequest
-    entries: list[tuple[Path, Path | None, Path, bool, str | None]] = field(default_factory=list)
-    # (source, root folder or None, output, output exists, error)
+    entries: list[tuple[Path, Path | None, Path, bool, str | None, str]] = field(default_factory=list)
+    # (source, root folder or None, output, output exists, error, output state: pending | done | foreign | unknown)
     problems: list[str] = field(default_factory=list)
 
 
@@ -117,18 +148,28 @@ class FolderScanner(QThread):
             self.failed.emit(self.request_id, one_line(exc))
 
 
+def _entry(it, root):
+    state = getattr(getattr(it, "state", None), "value", None) or ("done" if it.exists else "pending")
+    return (it.source, root, it.output, it.exists, it.error, state)
+
+
 def scan(req: ScanRequest) -> ScanResult:
     from .. import batch
+    from .naming import retarget
 
     res = ScanResult(req)
     for root in req.roots:
         plan = batch.plan_job([root], req.output_dir, recursive=req.recursive, fmt=req.fmt)
+        if req.naming is not None:
+            retarget(plan, req.naming)
         res.problems.extend(plan.problems)
-        res.entries.extend((it.source, root, it.output, it.exists, it.error) for it in plan.items)
+        res.entries.extend(_entry(it, root) for it in plan.items)
     if req.files:
         plan = batch.plan_job(req.files, req.output_dir, recursive=False, fmt=req.fmt)
+        if req.naming is not None:
+            retarget(plan, req.naming)
         res.problems.extend(plan.problems)
-        res.entries.extend((it.source, None, it.output, it.exists, it.error) for it in plan.items)
+        res.entries.extend(_entry(it, None) for it in plan.items)
     return res
 
 
@@ -140,20 +181,23 @@ class PreviewRequest:
     request_id: int
     path: Path
     colouriser: Any
-    max_side: int = PREVIEW_MAX_SIDE
+    fast_side: int = PREVIEW_FAST_SIDE  # first pass: about the view's size
+    max_side: int = PREVIEW_MAX_SIDE  # refined pass (skipped when the image is no bigger than fast_side)
 
 
 @dataclass
 class PreviewResult:
     request_id: int
     path: Path
-    grey: QImage
+    original: QImage  # the scan as it looks
+    grey: QImage  # the lightness the network sees (a = b = 0)
     colour: QImage | None
     source_size: tuple[int, int]
     preview_size: tuple[int, int]
     working_size: int
     seconds: float
     notes: list[str] = field(default_factory=list)
+    final: bool = True  # False: a fast pass; a refined one follows
 
 
 def rgb_to_qimage(rgb) -> QImage:
@@ -246,28 +290,32 @@ class PreviewWorker(QThread):
     def _compute(self, req: PreviewRequest) -> None:
         import numpy as np
 
-        from .. import imageio
+        from .preview_source import load_preview_source
 
         t0 = time.perf_counter()
-        loaded = imageio.load_image(req.path)
+        src = load_preview_source(req.path, max(req.max_side, req.fast_side))
         if self._stale(req):
             return
-        l = shrink_l(loaded.l, req.max_side)
-        grey = rgb_to_qimage(grey_from_l(l))
+        l_full = src.l
+        original = rgb_to_qimage(src.original)
+        grey = rgb_to_qimage(grey_from_l(l_full))
+        h, w = l_full.shape
         ws = int(req.colouriser.working_size)
-        base = PreviewResult(req.request_id, req.path, grey, None, (loaded.width, loaded.height),
-                             (l.shape[1], l.shape[0]), ws, 0.0, list(loaded.notes))
+        base = PreviewResult(req.request_id, req.path, original, grey, None, src.source_size, (w, h), ws, 0.0,
+                             list(src.notes))
         self.greyReady.emit(base)
-        if self._stale(req):
-            return
-        out = req.colouriser.colourise(l, out_dtype=np.uint8)
-        if self._stale(req):
-            return
-        base.colour = rgb_to_qimage(out.rgb)
-        base.working_size = out.working_size
-        base.notes += out.warnings
-        base.seconds = time.perf_counter() - t0
-        self.previewReady.emit(base)
+        passes = [req.fast_side, req.max_side] if max(h, w) > req.fast_side else [max(h, w)]
+        for k, side in enumerate(passes):
+            if self._stale(req):
+                return
+            l = shrink_l(l_full, side)
+            out = req.colouriser.colourise(l, out_dtype=np.uint8)
+            if self._stale(req):
+                return
+            res = PreviewResult(req.request_id, req.path, original, grey, rgb_to_qimage(out.rgb), src.source_size,
+                                (l.shape[1], l.shape[0]), out.working_size, time.perf_counter() - t0,
+                                list(src.notes) + list(out.warnings), final=k == len(passes) - 1)
+            self.previewReady.emit(res)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -300,8 +348,11 @@ class BatchWorker(QThread):
     holding = Signal(int)  # paused and now holding between images, after this many results
 
     def __init__(self, groups: list[BatchGroup], colouriser, *, output_dir: Path | None, fmt: str,
-                 overwrite: bool, jpeg_quality: int, bit_depth: str = "auto", parent=None):
+                 overwrite: bool, jpeg_quality: int, bit_depth: str = "auto", naming=None,
+                 replace_foreign: bool = False, parent=None):
         super().__init__(parent)
+        self.naming = naming
+        self.replace_foreign = replace_foreign
         self.groups = groups
         self.colouriser = colouriser
         self.output_dir = output_dir
@@ -359,6 +410,10 @@ class BatchWorker(QThread):
             if g.only is not None:
                 keep = {Path(s).resolve() for s in g.only}
                 plan.items = [it for it in plan.items if it.source.resolve() in keep]
+            if self.naming is not None:
+                from .naming import retarget
+
+                retarget(plan, self.naming)
             if plan.items:
                 plans.append(plan)
         return plans
@@ -374,6 +429,8 @@ class BatchWorker(QThread):
         self.planned.emit(total)
         options = batch.BatchOptions(fmt=self.fmt, overwrite=self.overwrite, jpeg_quality=self.jpeg_quality,
                                      bit_depth=self.bit_depth)
+        if self.replace_foreign:  # only ever for items the user chose to replace, after asking
+            options.replace_foreign = True
         finished = 0
         work_seconds = 0.0
         worked = 0  # images actually colourised (skips are instant and say nothing about the pace)

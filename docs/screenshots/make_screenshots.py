@@ -1,6 +1,6 @@
 """Take the README's screenshots of the desktop application.
 
-    xvfb-run -s "-screen 0 1400x900x24" python docs/screenshots/make_screenshots.py   # real X server
+    xvfb-run -s "-screen 0 1600x1000x24" python docs/screenshots/make_screenshots.py   # real X server
     QT_QPA_PLATFORM=offscreen python docs/screenshots/make_screenshots.py             # fallback
 
 Uses the bundled model when ``models/manifest.json`` exists; otherwise trains a tiny ArchUNet for a
@@ -101,7 +101,23 @@ def make_archive(folder: Path) -> Path:
                 g = g.resize((round(g.width * s), round(g.height * s)), Image.Resampling.BICUBIC)
             g.save(folder / f"{name}.jpg", quality=92)
     (folder / "scan_1897_damaged.jpg").write_bytes(b"\xff\xd8\xff\xe0" + b"\x00" * 64 + b"truncated transfer")
+    describe(folder)
     return folder
+
+
+def describe(folder: Path) -> None:
+    """Give one scan the descriptive metadata an archive records (with exiftool, when installed)."""
+    import shutil
+    import subprocess
+
+    exe = shutil.which("exiftool")
+    target = next((p for p in sorted(folder.glob("*.jpg")) if "damaged" not in p.name), None)
+    if exe is None or target is None:
+        return
+    subprocess.run([exe, "-q", "-overwrite_original", f"-XMP-dc:Title={target.stem.replace('_', ' ').title()}",
+                    "-XMP-dc:Description=Survey photograph, north-east approach, taken for the site register",
+                    "-XMP-dc:Creator=Survey photographer (unknown)", "-IPTC:DateCreated=19230614",
+                    "-XMP-dc:Rights=Public domain (photographer died before 1950)", str(target)], check=False)
 
 
 def main() -> int:
@@ -114,7 +130,7 @@ def main() -> int:
         os.environ["ARCHCOLOUR_MODELS"] = str(stand_in_model(tmp / "models"))
     archive = make_archive(tmp / "Site survey 1923")
 
-    from PySide6.QtCore import QEventLoop, QTimer
+    from PySide6.QtCore import QEventLoop, Qt, QTimer
 
     from archcolour import settings as settings_mod
     from archcolour.gui.app import create_app
@@ -190,6 +206,44 @@ def main() -> int:
     win.select_path(damaged.source)
     settle(500)
     shot("error-row.png")
+    win.problems_dock.hide()
+
+    # the review grid: flags (P / X / U) on the contact sheet
+    done = [e for e in win.model.entries() if e.output is not None and e.output.exists()]
+    for e, flag in zip(done, ["accepted", "accepted", "rejected", "redo", "accepted", "rejected"]):
+        win.review.set_flag(e, flag)
+    win.grid_action.setChecked(True)
+    win.select_path(done[2].source)
+    shot("review-grid.png")
+    win.grid.filter_combo.setCurrentIndex(win.grid.filter_combo.findData("flag:rejected"))
+    shot("review-grid-rejected.png")
+    win.grid.filter_combo.setCurrentIndex(0)
+    win.grid_action.setChecked(False)
+
+    # the metadata panel: the source's descriptive metadata beside the output's provenance
+    win.metadata_dock.show()
+    win.resizeDocks([win.metadata_dock], [300], Qt.Vertical)
+    win.select_path(done[0].source)
+    wait(win.previewReady)
+    settle(800)
+    shot("metadata-panel.png")
+    win.metadata_dock.hide()
+
+    # export presets: the Export panel with a preset chosen and its help lines
+    from archcolour.gui import presets
+
+    win.export.apply_preset(next(p for p in presets.BUILT_IN if p.name.startswith("Web")))
+    win.export_dock.raise_()
+    shot("export-presets.png")
+
+    # the batch report (the manifest as a table)
+    win.show_report()
+    settle(500)
+    dlg = win.report_dialog
+    path = OUT / "batch-report.png"
+    dlg.grab().save(str(path))
+    print("wrote", path)
+    dlg.close()
     win.confirm_stop_batch = lambda: True
     win.close()
     return 0

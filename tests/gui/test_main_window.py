@@ -27,7 +27,11 @@ def outputs_in(folder: Path) -> list[Path]:
 
 def assert_no_partial_files(out_dir: Path) -> None:
     """Only finished outputs (readable images) and their provenance files; no temporary leftovers."""
+    from archcolour import provenance
+
     for p in outputs_in(out_dir):
+        if p.name == getattr(provenance, "LOCK_NAME", None):
+            continue  # the output folder's lock file (empty, kept)
         assert not p.name.startswith("."), p
         assert not p.name.endswith((".tmp", ".part")), p
         if p.suffix.lower() in (".png", ".jpg", ".tif"):
@@ -181,7 +185,7 @@ def test_colourise_all(window, qtbot, photo_folder):
     with qtbot.waitSignal(window.batchFinished, timeout=60000) as blocker:
         window.colourise_all()
     assert blocker.args[0].skipped == 4
-    assert all(e.state == State.SKIPPED for e in window.model.entries())
+    assert all(e.state == State.DONE for e in window.model.entries())  # they stay colourised
 
 
 def test_colourise_selection_as_jpeg_into_chosen_folder(window, qtbot, photo_folder, tmp_path):
@@ -324,13 +328,13 @@ def test_settings_persist(make_window, qtbot, photo_folder, _config_dir, tmp_pat
     win.close()
     data = json.loads((_config_dir / "settings.json").read_text())
     assert data["fmt"] == "jpg" and data["jpeg_quality"] == 77 and data["working_size"] == 384
-    assert data["overwrite"] is True and data["side_by_side"] is True
+    assert data["overwrite"] is False and data["side_by_side"] is True  # Overwrite is never remembered
     assert data["output_dir"] == str(tmp_path / "out")
     assert data["recent_folders"] == [str(photo_folder)] and data["window_geometry"]
 
     again = make_window(settings_mod.load_settings())
     ex = again.export
-    assert (ex.fmt, ex.jpeg_quality, ex.working_size, ex.overwrite) == ("jpg", 77, 384, True)
+    assert (ex.fmt, ex.jpeg_quality, ex.working_size, ex.overwrite) == ("jpg", 77, 384, False)
     assert ex.output_dir == tmp_path / "out"
     assert again.compare.side_by_side and again.side_by_side_action.isChecked()
     assert (again.width(), again.height()) == (760, 560)
@@ -342,18 +346,6 @@ def test_device_setting_reloads_engine(window, qtbot, _config_dir):
         window.export.device_combo.setCurrentIndex(window.export.device_combo.findData("cpu"))
     assert str(blocker.args[0].device) == "cpu"
     assert json.loads((_config_dir / "settings.json").read_text())["device"] == "cpu"
-
-
-def test_unavailable_device_is_reported(make_window, qtbot):
-    s = settings_mod.Settings(device="cuda:7")
-    win = make_window(s, wait_engine=False)
-    if win.colouriser is None and win.engine_error is None:
-        with qtbot.waitSignal(win.engineFailed, timeout=30000):
-            pass
-    if win.engine_error is None:
-        pytest.skip("this machine has a CUDA device 7")
-    assert "Model: not loaded" == win.model_label.text()
-    assert not win.run_all_action.isEnabled()
 
 
 def test_status_bar_shows_device_and_model(window):
@@ -380,8 +372,8 @@ def test_about_dialog_shows_version_model_card_and_licences(qtbot, tiny_models_d
     dlg = AboutDialog(c, "Device: CPU")
     qtbot.addWidget(dlg)
     text = dlg.text.toPlainText()
-    assert "Trained for a few steps on synthetic skies." in text and "Generated scenes." in text
-    assert "NOT IN THE SUMMARY" not in text
+    assert "Trained for a few steps on synthetic skies." in text
+    assert "Generated scenes." not in text and "NOT IN THE SUMMARY" not in text  # the opening only
     assert c.info.short_hash in text and "LGPL-3.0" in text and "PyTorch" in text
     from PySide6.QtWidgets import QLabel
 

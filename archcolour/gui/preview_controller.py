@@ -1,0 +1,175 @@
+"""The before/after preview of the current image: requests, a small cache, the info line, the zoom label.
+
+Previews never hash the file and never touch the batch's outputs. The first colour pass is computed at
+about the view's size (fast), then refined at up to :data:`PREVIEW_MAX_SIDE` when the scan is bigger.
+*Before* is the scan as it looks; the "lightness only" toggle shows the grey L the network sees.
+"""
+from __future__ import annotations
+
+from collections import OrderedDict
+from pathlib import Path
+
+from PySide6.QtCore import QObject
+
+from .workers import PREVIEW_FAST_SIDE, PREVIEW_MAX_SIDE, PreviewRequest, PreviewWorker, with_working_size
+
+PREVIEW_CACHE_ITEMS = 12
+
+
+class PreviewController(QObject):
+    def __init__(self, win):
+        super().__init__(win)
+        self.win = win
+        self.path: Path | None = None
+        self._id = 0
+        self._cache: OrderedDict = OrderedDict()
+        self._shown = None  # PreviewResult on show (for the lightness toggle)
+        self.show_l = False
+        self.worker = PreviewWorker(win)
+        self.worker.greyReady.connect(self._on_grey)
+        self.worker.previewReady.connect(self._on_ready)
+        self.worker.previewFailed.connect(self._on_failed)
+        self.worker.start()
+        win.compare.zoomChanged.connect(self._on_zoom_changed)
+
+    # -- what is shown --------------------------------------------------------------------------------
+    def set_path(self, path: Path | None, compute: bool = True) -> None:
+        """Preview ``path`` (``compute`` False: remember it only, e.g. while the contact sheet shows)."""
+        self.path = path
+        self._id += 1
+        self.worker.drop_pending(self._id)  # anything in flight is now stale
+        if path is None:
+            self.win.preview_info.setText("")
+            return
+        if compute:
+            self.refresh()
+
+    def clear_cache(self) -> None:
+        self._cache.clear()
+
+    def _key(self, path: Path, colouriser) -> tuple:
+        try:
+            st = path.stat()
+            stamp = (st.st_size, st.st_mtime_ns)
+        except OSError:
+            stamp = None
+        return (str(path), stamp, colouriser.working_size, colouriser.info.sha256, str(colouriser.device))
+
+    def _colouriser(self):
+        win = self.win
+        if win.colouriser is None:
+            return None
+        return with_working_size(win.colouriser, win.export.working_size)
+
+    def fast_side(self) -> int:
+        """About the view's size in device pixels: what the first pass needs to fill it."""
+        v = self.win.compare
+        px = max(v.width(), v.height()) * v.devicePixelRatioF()
+        return int(min(PREVIEW_FAST_SIDE, max(320, px)))
+
+    def refresh(self) -> None:
+        win = self.win
+        path = self.path
+        if path is None:
+            return
+        self._id += 1
+        rid = self._id
+        win.preview_info.setText(f"{path.name} · computing the preview…")
+        c = self._colouriser()
+        if c is None:
+            win.compare.set_busy_text("Loading the model…" if win.engine_error is None else "")
+            if win.engine_error:
+                win.compare.clear(f"The model could not be loaded:\n{win.engine_error}")
+            self.worker.drop_pending(rid)
+            return
+        key = self._key(path, c)
+        hit = self._cache.get(key)
+        if hit is not None:
+            self._cache.move_to_end(key)
+            self.worker.drop_pending(rid)
+            win.compare.set_busy_text("")
+            same = win.compare.has_image()
+            self._shown = hit
+            win.compare.set_images(self._before(hit), hit.colour, keep_view=same)
+            self._show_info(hit, cached=True)
+            win.greyShown.emit(str(path))
+            win.previewReady.emit(str(path))
+            return
+        win.compare.set_busy_text("Colourising preview…")
+        self.worker.request(PreviewRequest(rid, path, c, fast_side=self.fast_side(), max_side=PREVIEW_MAX_SIDE))
+
+    def _before(self, res):
+        return res.grey if self.show_l else res.original
+
+    def _on_grey(self, res) -> None:
+        if res.request_id != self._id:
+            return
+        self._shown = res
+        self.win.compare.set_images(self._before(res), None, keep_view=True)
+        self.win.compare.set_busy_text("Colourising preview…")
+        self.win.greyShown.emit(str(res.path))
+
+    def _on_ready(self, res) -> None:
+        if res.request_id != self._id:
+            return
+        win = self.win
+        self._shown = res
+        win.compare.set_colour(res.colour)
+        win.compare.set_busy_text("" if res.final else "Refining…")
+        if res.final:
+            c = self._colouriser()
+            if c is not None:
+                self._cache[self._key(res.path, c)] = res
+                while len(self._cache) > PREVIEW_CACHE_ITEMS:
+                    self._cache.popitem(last=False)
+        self._show_info(res)
+        win.previewReady.emit(str(res.path))
+
+    def _show_info(self, res, cached: bool = False) -> None:
+        sw, sh = res.source_size
+        pw, ph = res.preview_size
+        txt = f"{res.path.name} · {sw}×{sh}"
+        if (pw, ph) != (sw, sh):
+            txt += f" (preview at {pw}×{ph}{'' if res.final else ', refining'}; outputs are full size)"
+        txt += f" · working size {res.working_size} px"
+        if not cached:
+            txt += f" · {res.seconds:.2f} s"
+        if res.notes:
+            txt += " · " + "; ".join(res.notes)
+        e = self.win.model.find(res.path)
+        if e is not None and e.output is not None and e.output.exists():
+            txt += f" · output {e.output.name}"
+        self.win.preview_info.setText(txt)
+
+    def output_written(self, source: Path, output: Path) -> None:
+        if self.path is not None and Path(source) == self.path:
+            info = self.win.preview_info
+            info.setText(info.text().split(" · output ")[0] + f" · output {output.name}")
+
+    def _on_failed(self, request_id: int, path: str, message: str) -> None:
+        if request_id != self._id:
+            return
+        win = self.win
+        win.compare.set_busy_text("")
+        win.compare.clear(f"Cannot preview {Path(path).name}:\n{message}")
+        win.preview_info.setText(f"{Path(path).name} · cannot be previewed")
+        win.previewFailed.emit(path, message)
+
+    # -- view toggles ---------------------------------------------------------------------------------
+    def _on_zoom_changed(self, zoom: float) -> None:
+        self.win.zoom_label.setText(f"{zoom * 100:.0f}%" + (" (fit)" if self.win.compare.is_fit else ""))
+
+    def set_side_by_side(self, on: bool) -> None:
+        self.win.compare.set_side_by_side(on)
+        self.win.settings.side_by_side = bool(on)
+
+    def show_lightness(self, on: bool) -> None:
+        self.show_l = bool(on)
+        self.win.compare.labels = ("Before (lightness)" if on else "Before", "After")
+        if self._shown is not None and self._shown.path == self.path:
+            self.win.compare.set_before(self._before(self._shown))
+        self.win.compare.update()
+
+    def stop(self) -> None:
+        self.worker.stop()
+        self.worker.wait(10000)

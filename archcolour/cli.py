@@ -16,6 +16,7 @@ unavailable device), 130 when interrupted.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import platform
 import sys
@@ -28,6 +29,7 @@ from .choices import DEVICES, MAX_WORKING_SIZE, MIN_WORKING_SIZE, UPSAMPLING, VI
 from .formats import OUTPUT_KEYS
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+BACKENDS = ("local", "ray")
 EXIT_BROKEN_PIPE = 141  # what a shell reports for a tool killed by SIGPIPE
 #: batch.ProblemKind value -> how a planning problem is reported ("error" counts as a failure: exit 1)
 PROBLEM_SEVERITY = {"missing": "error", "not-a-file": "error", "broken-link": "error", "no-images": "note",
@@ -199,7 +201,13 @@ def _add_colourise(sub) -> None:
                         "archcolour provenance (default: report it as a conflict and leave it alone)")
     p.add_argument("-j", "--jobs", type=_positive_int, metavar="N",
                    help="images processed at once, overlapping decoding, the network and encoding; results, "
-                        "outputs and the manifest keep the input order (default: one per CPU core)")
+                        "outputs and the manifest keep the input order (default: one per CPU core); with "
+                        "--backend ray, the number of Ray workers (default: one per GPU of the cluster, else per CPU)")
+    p.add_argument("--backend", choices=BACKENDS, default="local",
+                   help="where images are processed: local (this machine, default) or ray (the workers of a Ray "
+                        "cluster, reading and writing a shared file system; pip install 'archcolour[cluster]')")
+    p.add_argument("--ray-address", metavar="ADDRESS",
+                   help="the Ray cluster for --backend ray (default: $RAY_ADDRESS, else a local Ray for this run)")
     p.add_argument("--working-size", type=_working_size, metavar="PX",
                    help=f"short side, in pixels, at which the network sees the image, {MIN_WORKING_SIZE}-"
                         f"{MAX_WORKING_SIZE} (default: the model's)")
@@ -235,11 +243,18 @@ def _add_colourise(sub) -> None:
 
 
 def cmd_colourise(args: argparse.Namespace, *, out: TextIO | None = None, err: TextIO | None = None) -> int:
+    with contextlib.ExitStack() as cleanup:  # e.g. the Ray workers, stopped however the command ends
+        return _colourise(args, out or sys.stdout, err or sys.stderr, cleanup)
+
+
+def _colourise(args: argparse.Namespace, out: TextIO, err: TextIO, cleanup: contextlib.ExitStack) -> int:
     from . import batch
     from .weights import WeightsError
 
-    out = out or sys.stdout
-    err = err or sys.stderr
+    if getattr(args, "ray_address", None) and getattr(args, "backend", "local") != "ray":
+        err.write("archcolour: error: --ray-address needs --backend ray\n")
+        return EXIT_USAGE
+    ray = getattr(args, "backend", "local") == "ray"
     hints_file = None
     if args.hints:
         from .hints import HintsError, load
@@ -270,8 +285,15 @@ def cmd_colourise(args: argparse.Namespace, *, out: TextIO | None = None, err: T
         from .engine import Colouriser
 
         try:
-            colouriser = Colouriser(args.weights, model=args.model, device=args.device,
-                                    working_size=args.working_size, seed=args.seed, upsampling=args.upsampling)
+            if ray:  # the workers load the model; the backend describes it as a Colouriser would
+                from .batch.ray_backend import RayBackend
+
+                colouriser = cleanup.enter_context(RayBackend.start(
+                    args.weights, model=args.model, device=args.device, working_size=args.working_size,
+                    seed=args.seed, upsampling=args.upsampling, address=args.ray_address, workers=args.jobs))
+            else:
+                colouriser = Colouriser(args.weights, model=args.model, device=args.device,
+                                        working_size=args.working_size, seed=args.seed, upsampling=args.upsampling)
             if hints_file is not None and not colouriser.accepts_hints:
                 raise ValueError(f"the model {colouriser.info.name} does not take colour hints "
                                  "(see `archcolour models`)")
@@ -320,7 +342,10 @@ def cmd_colourise(args: argparse.Namespace, *, out: TextIO | None = None, err: T
     progress.draw(plan.items[0].source.name)
     # with nothing to colourise (colouriser None) run_job still records the skips in the manifest and
     # rebuilds a sidecar lost to a kill between the output and its sidecar
-    results = batch.run_job(plan, colouriser, options, cancel)
+    if ray and colouriser is not None:
+        results = colouriser.run(plan, options, cancel)
+    else:
+        results = batch.run_job(plan, colouriser, options, cancel)
     try:
         for i, r in enumerate(results):
             progress.step()
@@ -370,8 +395,10 @@ def cmd_models(args: argparse.Namespace) -> int:
     print(f"Models in {d}:")
     for e in entries:
         mark = "*" if e.get("name") == manifest.get("default") else " "
-        print(f" {mark} {e.get('name', '?'):<20} {e.get('sha256', '')[:12]}  {e.get('description', '')}")
-    print("(* = default)")
+        takes = e.get("guidance") if isinstance(e.get("guidance"), list) else []
+        also = f" [takes: {', '.join(map(str, takes))}]" if takes else ""
+        print(f" {mark} {e.get('name', '?'):<20} {e.get('sha256', '')[:12]}  {e.get('description', '')}{also}")
+    print("(* = default; 'takes' lists the guidance a model accepts: --hints, --reference)")
     return EXIT_OK
 
 

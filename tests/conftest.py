@@ -81,7 +81,8 @@ def tiny_models_dir(tmp_path_factory) -> Path:
     weights.write_manifest(d, [{"name": "tiny", "file": "tiny.safetensors", "sha256": sha, "role": "default",
                                 "description": "test fixture"},
                                {"name": "tiny-guided", "file": "tiny-guided.safetensors", "sha256": sha_g,
-                                "role": "guided", "description": "test fixture with hint and reference inputs"}],
+                                "role": "guided", "description": "test fixture with hint and reference inputs",
+                                "guidance": ["hints", "reference"]}],
                           default="tiny")
     return d
 

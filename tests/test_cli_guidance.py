@@ -106,3 +106,11 @@ def test_vividness_zero_gives_grey(photos, tmp_path):
     assert cli.main(["colourise", str(photos / "a.png"), "-o", str(out), "--vividness", "0", "-q"]) == 0
     rgb = np.asarray(Image.open(out / "a_colourised.png").convert("RGB")).astype(int)
     assert np.abs(rgb[..., 0] - rgb[..., 1]).max() <= 1 and np.abs(rgb[..., 1] - rgb[..., 2]).max() <= 1
+
+
+def test_models_lists_what_each_model_takes(capsys):
+    assert cli.main(["models"]) == 0
+    out = capsys.readouterr().out
+    line = next(x for x in out.splitlines() if "tiny-guided" in x)
+    assert "takes: hints, reference" in line
+    assert "takes:" not in next(x for x in out.splitlines() if " tiny " in x)

@@ -27,8 +27,9 @@ def rebundle(src: str, name: str, working_size: int, out: Path, half: bool, role
     sha = save_model(model, out / fname, name=name, architecture=info.architecture, hparams=info.hparams,
                      working_size=working_size, version=info.version, data=info.extra.get("data", ""),
                      recipe=info.extra.get("recipe", ""), extra=extra, half=half)
+    guidance = (["hints"] if info.hparams.get("hints") else []) + (["reference"] if info.hparams.get("ref_bins") else [])
     return {"name": name, "file": fname, "sha256": sha, "role": role, "architecture": info.architecture,
-            "working_size": working_size, "description": description}
+            "working_size": working_size, "description": description, "guidance": guidance}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,0 +1,135 @@
+"""imageio.metadata: the one EXIF-for-output, the one ICC rule, the one XMP reader."""
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pytest
+import tifffile
+from PIL import Image, ImageCms
+
+from archcolour import imageio
+from archcolour.imageio import metadata as M
+
+XMP = (b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
+       b'<rdf:Description rdf:about=""/></rdf:RDF></x:xmpmeta>')
+
+
+def _grey_profile() -> bytes:
+    # a "GRAY" profile: what greyscale scans are often tagged with
+    p = ImageCms.createProfile("sRGB")
+    data = bytearray(ImageCms.ImageCmsProfile(p).tobytes())
+    data[16:20] = b"GRAY"
+    return bytes(data)
+
+
+# -- ICC: one rule --------------------------------------------------------------------------------
+def test_untagged_sources_are_tagged_srgb_because_our_rgb_is_srgb():
+    icc, note = M.icc_for_output(None)
+    assert icc == M.srgb_profile() and icc[16:20] == b"RGB " and "no profile" in note
+
+
+def test_a_grey_or_foreign_profile_is_replaced_by_srgb_and_an_srgb_one_kept_byte_for_byte():
+    icc, note = M.icc_for_output(_grey_profile())
+    assert icc == M.srgb_profile() and "replaced by sRGB" in note
+    own = M.srgb_profile() + b""
+    assert M.icc_for_output(own) == (own, "kept the source's sRGB profile")
+
+
+def test_an_untagged_greyscale_source_gives_an_srgb_tagged_output(tmp_path):
+    """End to end through the CLI: the output of an untagged greyscale PNG and JPEG carries sRGB."""
+    from archcolour import cli
+
+    for name in ("grey.png", "grey.jpg"):
+        Image.fromarray((np.arange(32 * 48) % 251).astype(np.uint8).reshape(32, 48)).save(tmp_path / name)
+    rc = cli.main(["colourise", str(tmp_path / "grey.png"), str(tmp_path / "grey.jpg"), "-o", str(tmp_path / "out"),
+                   "-q", "--no-manifest"])
+    assert rc == 0
+    for out in ("grey_colourised.png", "grey_colourised.jpg"):
+        with Image.open(tmp_path / "out" / out) as im:
+            icc = im.info.get("icc_profile")
+        assert icc and "sRGB" in M.icc_description(icc), out
+
+
+# -- EXIF -------------------------------------------------------------------------------------------
+def _exif(orientation=6) -> bytes:
+    e = Image.Exif()
+    e[0x010F] = "Hasselblad"
+    e[0x0112] = orientation
+    e[0x0100] = 4000  # the source's pixel width: stale on the output
+    e.get_ifd(0x8769)[0x9003] = "1931:05:01 10:00:00"
+    return e.tobytes()
+
+
+def test_exif_for_output_is_right_and_stable_when_applied_twice():
+    once = M.exif_for_output(_exif(), width=40, height=30, software="archcolour t", description="colourised")
+    twice = M.exif_for_output(once, width=40, height=30, software="archcolour t", description="colourised")
+    for raw in (once, twice):
+        e = Image.Exif()
+        e.load(raw)
+        assert (e[0x010F], e[0x0112], e[0x0131], e[0x010E]) == ("Hasselblad", 1, "archcolour t", "colourised")
+        assert 0x0100 not in e
+        sub = e.get_ifd(0x8769)
+        assert sub[0x9003] == "1931:05:01 10:00:00" and (sub[0xA002], sub[0xA003], sub[0xA001]) == (40, 30, 1)
+    assert M.exif_for_output(None) is None and M.exif_for_output(b"not exif at all") is None
+
+
+def test_unreadable_exif_is_noted_on_load(tmp_path, monkeypatch):
+    p = tmp_path / "x.jpg"
+    Image.fromarray(np.zeros((8, 8), np.uint8)).save(p)
+
+    def broken(self):
+        raise SyntaxError("bad EXIF IFD")
+
+    monkeypatch.setattr(Image.Image, "getexif", broken)
+    loaded = imageio.load_image(p)
+    assert loaded.meta.exif is None and any("EXIF unreadable" in n for n in loaded.notes)
+
+
+# -- XMP: one reader ----------------------------------------------------------------------------------
+@pytest.mark.parametrize("fmt, ext", [("JPEG", "jpg"), ("PNG", "png"), ("TIFF", "tif"), ("WEBP", "webp")])
+def test_read_embedded_xmp_finds_what_other_writers_put_there(tmp_path, fmt, ext):
+    p = tmp_path / f"x.{ext}"
+    rgb = np.zeros((8, 8, 3), np.uint8)
+    if fmt == "TIFF":
+        tifffile.imwrite(p, rgb, photometric="rgb", extratags=[(700, "B", len(XMP), XMP, True)])
+    elif fmt == "PNG":
+        from PIL import PngImagePlugin
+
+        info = PngImagePlugin.PngInfo()
+        info.add_itxt("XML:com.adobe.xmp", XMP.decode(), zip=True)  # compressed: Pillow's reader needs zlib too
+        Image.fromarray(rgb).save(p, pnginfo=info)
+    else:
+        Image.fromarray(rgb).save(p, format=fmt, xmp=XMP)
+    assert M.read_embedded_xmp(p) == (XMP, M.XMP_CONTAINERS[fmt])
+    assert imageio.read_xmp(p) == XMP
+
+
+def test_read_embedded_xmp_scans_other_containers_and_never_raises(tmp_path):
+    p = tmp_path / "x.gif"
+    Image.fromarray(np.zeros((8, 8), np.uint8)).save(p)
+    p.write_bytes(p.read_bytes() + b"junk" + XMP)
+    data, where = M.read_embedded_xmp(p)
+    assert data == XMP and "scanning" in where
+    assert M.read_embedded_xmp(tmp_path / "missing.png") == (None, None)
+    (tmp_path / "plain.png").write_bytes(b"\x89PNG\r\n\x1a\n" + b"\x00" * 5)
+    assert M.read_embedded_xmp(tmp_path / "plain.png") == (None, None)
+
+
+def test_the_metadata_module_does_not_import_torch():
+    import subprocess
+    import sys
+
+    code = ("import sys, archcolour.imageio.metadata, archcolour.provenance; "
+            "assert 'torch' not in sys.modules, 'torch imported'")
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_animated_gif_gives_its_first_frame_with_a_note(tmp_path):
+    frames = [Image.fromarray(np.full((10, 12), v, np.uint8)) for v in (40, 200, 90)]
+    p = tmp_path / "anim.gif"
+    frames[0].save(p, save_all=True, append_images=frames[1:], duration=100, loop=0)
+    loaded = imageio.load_image(p)
+    assert loaded.format == "GIF" and loaded.l.shape == (10, 12)
+    assert "animated GIF: first frame of 3 used" in loaded.notes
+    assert float(loaded.l.mean()) == pytest.approx(float(imageio.lightness.grey_lut(256)[40]), abs=0.5)

@@ -19,6 +19,7 @@ from __future__ import annotations
 import datetime as _dt
 import json
 import os
+import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -84,21 +85,55 @@ def models_dir() -> Path:
 
 
 def read_manifest(directory: Path | None = None) -> dict[str, Any]:
+    """The manifest of a models folder, every entry checked (see :func:`check_entry`)."""
     directory = directory or models_dir()
     path = directory / MANIFEST
     try:
         manifest = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise WeightsError(f"model manifest missing: {path}") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as e:
-        raise WeightsError(f"model manifest is not valid JSON: {path}: {e}") from None
+    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as e:
+        raise WeightsError(f"model manifest is not valid JSON: {path}: {' '.join(str(e).split())}") from None
+    except OSError as e:
+        raise WeightsError(f"cannot read model manifest {path}: {e.strerror or e}") from None
     if not isinstance(manifest, dict) or not isinstance(manifest.get("models"), list):
         raise WeightsError(f"model manifest has no 'models' list: {path}")
+    for i, entry in enumerate(manifest["models"]):
+        problem = check_entry(entry)
+        if problem:
+            raise WeightsError(f"model manifest {path}: entry {i + 1} {problem}")
     return manifest
 
 
+_SHA256_RE = re.compile(r"[0-9a-fA-F]{64}")
+
+
+def check_entry(entry: Any) -> str | None:
+    """Why a manifest entry cannot be trusted (None when it can).
+
+    An entry is an object with a ``name``, a ``file`` that is a plain file name in the models folder
+    (no path separators, so it cannot point elsewhere) and the file's ``sha256`` (64 hex digits). An
+    empty or missing hash is an error, never "do not check": the hash is what makes a tampered or
+    truncated file fail to load.
+    """
+    if not isinstance(entry, dict):
+        return f"is not an object ({type(entry).__name__})"
+    for key in ("name", "file", "sha256"):
+        if key not in entry:
+            return f"lacks '{key}'"
+        if not isinstance(entry[key], str) or not entry[key]:
+            return f"has an empty or non-text '{key}'"
+    name = entry["name"]
+    f = entry["file"]
+    if f in (".", "..") or "/" in f or "\\" in f or "\x00" in f:
+        return f"({name!r}) has a file that is not a plain name in the models folder: {f!r}"
+    if not _SHA256_RE.fullmatch(entry["sha256"]):
+        return f"({name!r}) has a 'sha256' that is not 64 hex digits"
+    return None
+
+
 def list_bundled(directory: Path | None = None) -> list[dict[str, Any]]:
-    """Manifest entries of the bundled models (name, file, sha256, role, ...)."""
+    """Manifest entries of the bundled models (name, file, sha256, role, ...), each checked."""
     return list(read_manifest(directory)["models"])
 
 
@@ -108,9 +143,9 @@ def resolve_bundled(name: str | None = None, directory: Path | None = None) -> t
     manifest = read_manifest(directory)
     wanted = name or manifest.get("default")
     for entry in manifest["models"]:
-        if entry.get("name") == wanted:
+        if entry["name"] == wanted:
             return directory / entry["file"], entry["sha256"]
-    names = ", ".join(e.get("name", "?") for e in manifest["models"])
+    names = ", ".join(e["name"] for e in manifest["models"])
     raise WeightsError(f"no bundled model named {wanted!r} (available: {names})")
 
 
@@ -161,7 +196,7 @@ def load_model(
     from . import nets
 
     if path is None:
-        path, expected_sha256 = resolve_bundled(name)
+        path, expected_sha256 = resolve_bundled(name)  # never without a hash: check_entry refuses that
     path = Path(path)
     if not path.is_file():
         raise WeightsError(f"weights file missing: {path}")
@@ -228,6 +263,10 @@ def save_model(
 def write_manifest(directory: str | os.PathLike, entries: list[dict[str, Any]], default: str) -> Path:
     """Write ``manifest.json`` listing ``entries`` (each: name, file, sha256, role, description)."""
     directory = Path(directory)
+    for i, entry in enumerate(entries):
+        problem = check_entry(entry)
+        if problem:
+            raise WeightsError(f"cannot write a model manifest whose entry {i + 1} {problem}")
     manifest = {"default": default, "models": entries}
     path = directory / MANIFEST
     atomic_write_bytes(path, (json.dumps(manifest, indent=2) + "\n").encode("utf-8"))

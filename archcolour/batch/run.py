@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 import threading
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterable, Iterator
@@ -87,6 +89,21 @@ def _pixels(item: JobItem) -> int:
             return int(im.width) * int(im.height)
     except Exception:  # noqa: BLE001
         return IN_FLIGHT_PIXELS  # unknown: assume big, so it runs alone
+
+
+@contextmanager
+def _share_cores(jobs: int) -> Iterator[None]:
+    """With several images in flight, each forward pass gets its share of torch's threads (no oversubscription)."""
+    torch = sys.modules.get("torch")
+    if jobs <= 1 or torch is None:
+        yield
+        return
+    before = torch.get_num_threads()
+    torch.set_num_threads(max(1, before // jobs))
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
 
 
 def _remove_stale_temps(plan: JobPlan) -> None:
@@ -186,10 +203,11 @@ def run_job(plan: JobPlan, colouriser: "Colouriser | None", options: BatchOption
     results = ordered_map(work, plan.items, jobs=jobs, weight=_pixels if jobs > 1 else None,
                           budget=IN_FLIGHT_PIXELS, stop=lambda: cancel is not None and cancel.cancelled,
                           on_abandoned=abandoned)
-    try:
-        for res in results:
-            manifests.record(res)
-            yield res
-    finally:
-        results.close()  # finishes (and records) what is in flight when the caller stops early
-        manifests.close()
+    with _share_cores(jobs):
+        try:
+            for res in results:
+                manifests.record(res)
+                yield res
+        finally:
+            results.close()  # finishes (and records) what is in flight when the caller stops early
+            manifests.close()

@@ -24,7 +24,7 @@ import time
 from pathlib import Path
 from typing import Callable, TextIO
 
-from . import __version__
+from . import __version__, diagnostics
 from .choices import DEVICES, MAX_WORKING_SIZE, MIN_WORKING_SIZE, UPSAMPLING, VIVIDNESS_RANGE, check_working_size
 from .formats import OUTPUT_KEYS
 
@@ -59,6 +59,8 @@ def _configure_logging(debug: bool, stream: TextIO) -> None:
         if getattr(h, "_archcolour", False):
             root.removeHandler(h)
     handler._archcolour = True  # type: ignore[attr-defined]
+    handler.addFilter(diagnostics.LibraryFilter())  # a library's warning about an image: a note of that image
+    diagnostics.install()
     root.addHandler(handler)
     root.setLevel(logging.DEBUG if debug else logging.WARNING)
 
@@ -104,7 +106,7 @@ class _Progress:
         bar_w = max(10, min(30, width - len(head) - 20))
         filled = int(bar_w * n / total)
         bar = "[" + "#" * filled + "-" * (bar_w - filled) + "] "
-        tail = current[: max(0, width - len(bar) - len(head))]
+        tail = _printable(current)[: max(0, width - len(bar) - len(head))]
         self._clear()
         self.stream.write(bar + head + tail)
         self.stream.flush()
@@ -115,7 +117,7 @@ class _Progress:
             return
         self._clear()
         dest = self.stream if error and not self.tty else self.out
-        dest.write(text + "\n")
+        dest.write(_printable(text) + "\n")
         dest.flush()
 
     def step(self) -> None:
@@ -124,6 +126,33 @@ class _Progress:
     def close(self) -> None:
         self._clear()
         self.stream.flush()
+
+
+def _printable(text: object) -> str:
+    """One line a terminal shows as it is: a file name's newlines, escape sequences and undecodable
+    bytes are printed escaped (``\\n``, ``\\x1b``, ``\\udce9``), so one message stays one line."""
+    from .provenance import printable
+
+    return printable(text)
+
+
+def _error(err: TextIO, text: object, kind: str = "error") -> None:
+    err.write(f"archcolour: {kind}: {_printable(text)}\n")
+
+
+def _check_output_folder(folder: Path) -> str | None:
+    """Why nothing can be written into ``folder`` (made if missing), or None: a set-up error, said once,
+    instead of one failure per image."""
+    import tempfile
+
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        fd, probe = tempfile.mkstemp(prefix=".archcolour-probe-", dir=folder)
+    except OSError as e:
+        return f"cannot write to the output folder {folder}: {e.strerror or e}"
+    os.close(fd)
+    os.unlink(probe)
+    return None
 
 
 def _fmt_time(s: float) -> str:
@@ -267,15 +296,19 @@ def _colourise(args: argparse.Namespace, out: TextIO, err: TextIO, cleanup: cont
     try:
         plan = batch.plan_job(args.inputs, Path(args.output), recursive=args.recursive, fmt=args.format)
     except batch.PlanError as e:
-        err.write(f"archcolour: error: {e}\n")
+        _error(err, e)
         return EXIT_USAGE
     missing = [p for p in plan.problems if PROBLEM_SEVERITY[p.kind.value] == "error"]
     for p in plan.problems:
-        err.write(f"archcolour: {PROBLEM_SEVERITY[p.kind.value]}: {p}\n")
+        _error(err, p, PROBLEM_SEVERITY[p.kind.value])
     if not plan.items:
         out.write(f"Nothing to do. Summary: 0 done, 0 skipped, {len(missing)} failed\n")
         return EXIT_FAILED if missing else EXIT_OK
 
+    problem = _check_output_folder(Path(args.output))
+    if problem:
+        _error(err, problem)
+        return EXIT_USAGE
     needs_model = any(it.error is None and batch.needs_work(it.state, overwrite=args.overwrite,
                                                               replace_foreign=args.replace_foreign)
                       for it in plan.items)
@@ -305,15 +338,16 @@ def _colourise(args: argparse.Namespace, out: TextIO, err: TextIO, cleanup: cont
 
                 reference = load_reference(args.reference, colouriser.reference_bins)
         except WeightsError as e:
-            err.write(f"archcolour: error: {e}\n")
+            _error(err, e)
             return EXIT_USAGE
         except (RuntimeError, ValueError) as e:
-            err.write(f"archcolour: error: {' '.join(str(e).split())}\n")
+            _error(err, " ".join(str(e).split()))
             return EXIT_USAGE
         if not args.quiet:
             info = colouriser.info
             out.write(f"Model {info.name} ({info.architecture}, {info.short_hash}) on {colouriser.device_name}, "
-                      f"working size {colouriser.working_size} px; {len(plan.items)} image(s) -> {args.output}\n")
+                      f"working size {colouriser.working_size} px; {len(plan.items)} image(s) -> "
+                      f"{_printable(args.output)}\n")
             out.flush()
 
     c2pa_config = None
@@ -390,7 +424,7 @@ def cmd_models(args: argparse.Namespace) -> int:
         manifest = read_manifest(d)
         entries = list_bundled(d)
     except WeightsError as e:
-        sys.stderr.write(f"archcolour: error: {e}\n")
+        _error(sys.stderr, e)
         return EXIT_USAGE
     print(f"Models in {d}:")
     for e in entries:
@@ -412,9 +446,9 @@ def _add_inspect(sub) -> None:
                     "source, when and how. Read from the XMP packet inside the file, else from its sidecar\n"
                     "<file>.json. Says plainly when a file has none.\n\n"
                     "Exit status: 0 when every file has provenance, 1 when one has none, 2 when one\n"
-                    "cannot be read.",
+                    "cannot be read or is not a regular file (a FIFO or a device is never opened).",
     )
-    p.add_argument("files", nargs="+", metavar="FILE", help="images to inspect")
+    p.add_argument("files", nargs="+", metavar="FILE", help="images to inspect (a folder: the images in it)")
     p.add_argument("--json", action="store_true", help="print the provenance as JSON")
     p.set_defaults(func=cmd_inspect)
 
@@ -426,17 +460,17 @@ def cmd_inspect(args: argparse.Namespace, *, out: TextIO | None = None, err: Tex
 
     out = out or sys.stdout
     err = err or sys.stderr
-    status = EXIT_OK
+    files, status = _inspect_targets(args.files, err)
     found: dict[str, object] = {}
-    for i, f in enumerate(args.files):
+    for i, f in enumerate(files):
         try:
             prov = provenance.read_provenance(f)
         except FileNotFoundError:
-            err.write(f"archcolour: error: {f}: no such file\n")
+            _error(err, f"{f}: no such file")
             status = EXIT_USAGE
             continue
         except (OSError, provenance.ProvenanceError) as e:
-            err.write(f"archcolour: error: {f}: {' '.join(str(e).split())}\n")
+            _error(err, f"{f}: {' '.join(str(e).split())}")
             status = EXIT_USAGE
             continue
         if prov is None and status == EXIT_OK:
@@ -453,9 +487,45 @@ def cmd_inspect(args: argparse.Namespace, *, out: TextIO | None = None, err: Tex
             if prov is not None and c2pa_signing.available():
                 out.write(c2pa_signing.describe(c2) + "\n")
     if args.json:
-        out.write(json.dumps(found if len(args.files) > 1 else next(iter(found.values()), None),
+        out.write(json.dumps(found if len(files) > 1 else next(iter(found.values()), None),
                              indent=2, ensure_ascii=False) + "\n")
     return status
+
+
+def _inspect_targets(names: list[str], err: TextIO) -> tuple[list[str], int]:
+    """The files to inspect: regular files as given, a folder's images (not its sub-folders); anything
+    else (missing, a FIFO, a device) is refused with one line and exit status 2, never opened."""
+    import stat
+
+    from .formats import FOLDER_EXTENSIONS
+
+    files: list[str] = []
+    status = EXIT_OK
+    for name in names:
+        try:
+            st = os.stat(name)
+        except OSError as e:
+            _error(err, f"{name}: {'no such file' if isinstance(e, FileNotFoundError) else e.strerror or e}")
+            status = EXIT_USAGE
+            continue
+        if stat.S_ISDIR(st.st_mode):
+            try:
+                inside = sorted(e.path for e in os.scandir(name) if not e.name.startswith(".")
+                                and os.path.splitext(e.name)[1].lower() in FOLDER_EXTENSIONS and e.is_file())
+            except OSError as e:
+                _error(err, f"{name}: {e.strerror or e}")
+                status = EXIT_USAGE
+                continue
+            if not inside:
+                _error(err, f"{name}: no images in this folder", "note")
+                status = max(status, EXIT_FAILED)
+            files.extend(inside)
+        elif stat.S_ISREG(st.st_mode):
+            files.append(name)
+        else:
+            _error(err, f"{name}: not a regular file")
+            status = EXIT_USAGE
+    return files, status
 
 
 # --------------------------------------------------------------------------------------------
@@ -487,6 +557,12 @@ def main(argv: list[str] | None = None) -> int:
             parser.print_help(sys.stderr)
             return EXIT_USAGE
         return int(args.func(args) or 0)
+    except KeyboardInterrupt:  # e.g. during start-up (importing torch, loading the model)
+        try:
+            sys.stderr.write("archcolour: interrupted\n")
+        except (OSError, ValueError):
+            pass
+        return EXIT_INTERRUPTED
     except BrokenPipeError:
         # the reader went away (`archcolour inspect FILE | head`): stop quietly, as a shell tool does
         try:

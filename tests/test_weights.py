@@ -112,3 +112,30 @@ def test_expected_hash_for_an_explicit_file(models_dir):
         weights.load_model(p, expected_sha256="0" * 64, device="cpu")
     _, info = weights.load_model(p, expected_sha256=weights.sha256_file(p), device="cpu")
     assert info.name == "m"
+
+
+@pytest.mark.parametrize("entry, why", [
+    ("m", "is not an object"),
+    ({"name": "m", "file": "m.safetensors"}, "lacks 'sha256'"),
+    ({"name": "m", "file": "m.safetensors", "sha256": ""}, "empty or non-text 'sha256'"),
+    ({"name": "m", "file": "m.safetensors", "sha256": "ab" * 31}, "not 64 hex digits"),
+    ({"name": "m", "file": "../m.safetensors", "sha256": "ab" * 32}, "not a plain name"),
+    ({"file": "m.safetensors", "sha256": "ab" * 32}, "lacks 'name'"),
+])
+def test_untrustworthy_manifest_entries_are_refused(models_dir, monkeypatch, entry, why):
+    """An empty or missing hash never means 'do not check': tampered weights must not load."""
+    monkeypatch.setenv("ARCHCOLOUR_MODELS", str(models_dir))
+    assert weights.check_entry(entry) and why in weights.check_entry(entry)
+    (models_dir / "manifest.json").write_text(json.dumps({"default": "m", "models": [entry]}))
+    with pytest.raises(WeightsError, match="entry 1 ") as e:
+        weights.load_model(device="cpu")
+    assert "\n" not in str(e.value) and str(models_dir / "manifest.json") in str(e.value)
+    with pytest.raises(WeightsError):
+        weights.list_bundled()
+    with pytest.raises(WeightsError, match="cannot write"):
+        weights.write_manifest(models_dir, [entry], default="m")
+
+
+def test_a_good_entry_passes_the_check(models_dir):
+    (entry,) = weights.list_bundled(models_dir)
+    assert weights.check_entry(entry) is None

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
-from .. import formats, provenance
+from .. import diagnostics, formats, provenance
 from ..fsutil import sha256_file
 from .plan import JobItem
 from .state import OutputCheck, OutputState, SourceHashes, check_output, needs_work
@@ -119,10 +119,22 @@ def _skip(item: JobItem, chk: OutputCheck, options: BatchOptions, t0: float) -> 
 
 def process_item(item: JobItem, colouriser: "Colouriser | None", options: BatchOptions,
                  hashes: SourceHashes | None = None) -> ItemResult:
-    """Do one item; never raises for a problem with this item (it becomes a failed result)."""
-    t0 = time.perf_counter()
+    """Do one item; never raises for a problem with this item (it becomes a failed result).
+
+    Warnings the imaging libraries give while this item is read or written become notes of its result
+    (``diagnostics.collecting``), not lines that do not say which file they are about.
+    """
     if item.error is not None:
         return ItemResult(item.source, item.output, "failed", item.error, 0.0)
+    with diagnostics.collecting(item.source) as notes:
+        res = _process(item, colouriser, options, hashes)
+    res.warnings.extend(n for n in notes if n not in res.warnings)
+    return res
+
+
+def _process(item: JobItem, colouriser: "Colouriser | None", options: BatchOptions,
+             hashes: SourceHashes | None) -> ItemResult:
+    t0 = time.perf_counter()
     try:
         chk = check_output(item.source, item.output, hashes)
         if not needs_work(chk.state, overwrite=options.overwrite, replace_foreign=options.replace_foreign):

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterable, Iterator
 
-from .. import provenance
+from .. import diagnostics, provenance
 from .item import BatchOptions, ItemResult, process_item
 from .pipeline import ordered_map
 from .plan import JobItem, JobPlan
@@ -85,7 +85,8 @@ def _pixels(item: JobItem) -> int:
     try:
         from PIL import Image
 
-        with Image.open(item.source) as im:
+        # a header's oddities are noted when the item itself is read, not here (with no file named)
+        with diagnostics.collecting(item.source), Image.open(item.source) as im:
             return int(im.width) * int(im.height)
     except Exception:  # noqa: BLE001
         return IN_FLIGHT_PIXELS  # unknown: assume big, so it runs alone

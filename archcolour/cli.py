@@ -33,7 +33,7 @@ BACKENDS = ("local", "ray")
 EXIT_BROKEN_PIPE = 141  # what a shell reports for a tool killed by SIGPIPE
 #: batch.ProblemKind value -> how a planning problem is reported ("error" counts as a failure: exit 1)
 PROBLEM_SEVERITY = {"missing": "error", "not-a-file": "error", "broken-link": "error", "no-images": "note",
-                    "own-output": "note"}
+                    "own-output": "note", "linked-folder": "note"}
 
 
 def _version_text() -> str:

@@ -48,3 +48,45 @@ def test_output_folder_equal_to_the_input_folder_does_not_colourise_outputs_agai
     # an output given by name is not an input either
     single = plan_job([d / "a_colourised.png"], tmp_path / "o")
     assert not single.items and single.problems[0].kind is ProblemKind.OWN_OUTPUT
+
+
+def test_a_symlinked_sub_folder_is_named_not_followed(tmp_path):
+    d = tmp_path / "d"
+    d.mkdir()
+    _img(d / "a.png")
+    far = tmp_path / "far"
+    far.mkdir()
+    _img(far / "b.png")
+    (d / "linked").symlink_to(far)
+    (d / "up").symlink_to("..")  # a loop back up: never walked
+    plan = plan_job([d], tmp_path / "out", recursive=True)
+    assert [it.source.name for it in plan.items] == ["a.png"]
+    assert sorted((p.kind, p.path.name) for p in plan.problems) == [(ProblemKind.LINKED_FOLDER, "linked"),
+                                                                      (ProblemKind.LINKED_FOLDER, "up")]
+
+
+def test_an_output_name_too_long_for_the_file_system_fails_that_item_only(tmp_path):
+    d = tmp_path / "d"
+    d.mkdir()
+    _img(d / "ok.png")
+    _img(d / ("m" * 250 + ".png"))  # its output name would be 261 bytes
+    (tmp_path / "out").mkdir()  # an output folder that exists (a resumed batch)
+    plan = plan_job([d], tmp_path / "out")
+    errors = {it.source.name[:3]: it.error for it in plan.items}
+    assert errors["ok."] is None and "too long" in errors["mmm"] and "\n" not in errors["mmm"]
+
+
+def test_a_source_name_that_is_not_utf8_is_recorded(tmp_path, tiny_models_dir):
+    import os
+
+    from archcolour import provenance as P
+    from archcolour.engine import Colouriser
+
+    d = tmp_path / "d"
+    d.mkdir()
+    _img(os.fsdecode(os.fsencode(d) + b"/caf\xe9.png"))
+    [r] = run_job(plan_job([d], tmp_path / "out"), Colouriser(tiny_models_dir / "tiny.safetensors", device="cpu"))
+    assert r.status == "done", r.message
+    assert P.read_sidecar(r.output)["source"]["name"] == "caf\ufffd.png"
+    [rec] = P.iter_items(P.read_manifest(tmp_path / "out" / P.MANIFEST_NAME))
+    assert rec["source"].endswith("caf\udce9.png")  # the exact name, escaped in the JSON line

@@ -37,6 +37,7 @@ class ProblemKind(str, enum.Enum):
     NOT_A_FILE = "not-a-file"  # exists, but neither a regular file nor a folder
     BROKEN_LINK = "broken-link"  # a symbolic link whose target is missing
     NO_IMAGES = "no-images"  # a folder without images
+    LINKED_FOLDER = "linked-folder"  # a symbolic link to a folder, not followed (no loops, no escapes)
     OWN_OUTPUT = "own-output"  # archcolour outputs, not taken as inputs
 
 
@@ -104,18 +105,21 @@ def _is_image_name(p: Path) -> bool:
     return p.suffix.lower() in formats.FOLDER_EXTENSIONS and not p.name.startswith(".")
 
 
-def _walk(folder: Path, recursive: bool, exclude: set[Path]) -> tuple[list[Path], list[Path]]:
-    """(image files, broken symbolic links) in ``folder``."""
+def _walk(folder: Path, recursive: bool, exclude: set[Path]) -> tuple[list[Path], list[Path], list[Path]]:
+    """(image files, broken symbolic links, symbolic links to folders not followed) in ``folder``."""
     found: list[Path] = []
+    linked: list[Path] = []
     if recursive:
         for root, dirs, files in os.walk(folder):
             rootp = Path(root)
-            dirs[:] = sorted(d for d in dirs if not d.startswith(".") and (rootp / d).resolve() not in exclude)
+            linked.extend(rootp / d for d in sorted(dirs) if not d.startswith(".") and (rootp / d).is_symlink())
+            dirs[:] = sorted(d for d in dirs if not d.startswith(".") and not (rootp / d).is_symlink()
+                             and (rootp / d).resolve() not in exclude)
             found.extend(rootp / f for f in sorted(files) if _is_image_name(Path(f)))
     else:
         found = sorted(p for p in folder.iterdir() if _is_image_name(p) and (p.is_file() or p.is_symlink()))
     broken = [p for p in found if p.is_symlink() and not p.exists()]
-    return [p for p in found if p.is_file()], broken
+    return [p for p in found if p.is_file()], broken, linked
 
 
 def plan_job(
@@ -145,9 +149,12 @@ def plan_job(
         p = Path(raw)
         if p.is_dir():
             local_exclude = exclude | ({(p / DEFAULT_FOLDER).resolve()} if out_dir is None else set())
-            files, broken = _walk(p, recursive, local_exclude)
+            files, broken, linked = _walk(p, recursive, local_exclude)
             for b in broken:
                 problems.append(Problem(ProblemKind.BROKEN_LINK, b, "broken symbolic link (its target is missing)"))
+            for d in linked:
+                problems.append(Problem(ProblemKind.LINKED_FOLDER, d, "symbolic link to a folder, not followed "
+                                        "(give its target as an input to include it)"))
             if out_dir is None:
                 # beside each source, in that source's own folder
                 files = [f for f in files if DEFAULT_FOLDER not in f.relative_to(p).parts[:-1]]
@@ -191,6 +198,11 @@ def plan_job(
             other = next(s for s, o in seen.items() if o == out_r)
             err = f"refused: output {out} is also the output of {other}"
         seen[src.resolve()] = out_r
-        state = check_output(src, out, hashes).state if err is None else OutputState.PENDING
+        state = OutputState.PENDING
+        if err is None:
+            try:
+                state = check_output(src, out, hashes).state
+            except OSError as e:  # e.g. a name too long for the file system
+                err = f"cannot use output {out.name}: {e.strerror or e}"
         items.append(JobItem(source=src, output=out, state=state, error=err, rel=rel))
     return JobPlan(items=items, output_dir=out_dir, problems=problems, hashes=hashes)

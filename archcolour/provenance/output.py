@@ -19,6 +19,11 @@ from .iptc import iim_to_xmp_props, kept_fields
 from .record import Provenance, ProvenanceError, alt_text, utc_now
 from .xmp import JPEG_XMP_LIMIT, parse_xmp, to_xmp
 
+def text_name(name: str) -> str:
+    """A file name as text every record can hold: bytes that are not UTF-8 become U+FFFD."""
+    return os.fsencode(name).decode("utf-8", "replace")
+
+
 def build_provenance(
     source: Any = None,
     colouriser: Any = None,
@@ -114,7 +119,7 @@ def build_provenance(
     if fmt is None and output_path is not None:
         fmt = format_from_suffix(Path(output_path).suffix)
     return Provenance(
-        source_name=spath.name, source_sha256=source_sha256, source_size=source_size,
+        source_name=text_name(spath.name), source_sha256=source_sha256, source_size=source_size,
         source_mtime_ns=source_mtime_ns,
         model_name=str(getattr(info, "name", "")), model_version=str(getattr(info, "version", "")),
         model_sha256=str(getattr(info, "sha256", "")), model_architecture=str(getattr(info, "architecture", "")),

@@ -49,6 +49,11 @@ def _open_nofollow(path: Path, flags: int) -> int:
         raise e
 
 
+def _utf8(text: str) -> bytes:
+    """JSON text as UTF-8; a lone surrogate (a file name that is not UTF-8) is written as its \\u escape."""
+    return text.encode("utf-8", "backslashreplace")
+
+
 # ---------------------------------------------------------------------------------------------
 # sidecars
 # ---------------------------------------------------------------------------------------------
@@ -86,7 +91,7 @@ def write_sidecar(output: str | os.PathLike, prov: Provenance | dict[str, Any], 
     d = sidecar_dict(prov, output, output_sha256, output_size)
     p = sidecar_path(output)
     refuse_symlink(p)
-    atomic_write_bytes(p, (json.dumps(d, indent=2, ensure_ascii=False) + "\n").encode("utf-8"))
+    atomic_write_bytes(p, _utf8(json.dumps(d, indent=2, ensure_ascii=False) + "\n"))
     return p
 
 
@@ -151,7 +156,7 @@ def is_own_output(path: str | os.PathLike) -> bool:
     try:
         if read_sidecar(path) is not None:
             return True
-    except ProvenanceError:
+    except (ProvenanceError, OSError):  # OSError: e.g. a name too long for a sidecar beside it
         pass
     try:
         with open(path, "rb") as f:
@@ -262,7 +267,7 @@ class ManifestWriter:
                      "version": __version__, **(run_info or {})})
 
     def _write(self, record: dict[str, Any]) -> None:
-        line = (json.dumps(record, ensure_ascii=False, separators=(",", ":"), default=str) + "\n").encode("utf-8")
+        line = _utf8(json.dumps(record, ensure_ascii=False, separators=(",", ":"), default=str) + "\n")
         with self._lock:
             size = os.fstat(self._fd).st_size
             if size and os.pread(self._fd, 1, size - 1) != b"\n":

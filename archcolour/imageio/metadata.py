@@ -23,7 +23,6 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 from PIL import Image
 
 from ..formats import TIFF_MAGIC, sniff
@@ -117,6 +116,8 @@ def metadata_from_pillow(im: Image.Image, meta, notes: list[str]) -> int | None:
         iptc = getattr(im, "tag_v2", {}).get(33723)
     if iptc is not None and not isinstance(iptc, (bytes, bytearray)):
         try:
+            import numpy as np
+
             arr = np.asarray(iptc)
             iptc = arr.astype(">u4" if arr.dtype.itemsize == 4 else "u1").tobytes()
         except Exception:  # noqa: BLE001

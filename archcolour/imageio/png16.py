@@ -9,8 +9,6 @@ import os
 import struct
 import zlib
 
-import numpy as np
-
 #: zlib level of PNG outputs: 3 is about twice as fast as 6 for files ~8% larger (photographs).
 PNG_LEVEL = 3
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -41,8 +39,9 @@ def meta_chunks(xmp: bytes | None, exif: bytes | None, icc: bytes | None, dpi, d
     return chunks
 
 
-def write_png16(f, rgb: np.ndarray, chunks: list[bytes], level: int = PNG_LEVEL) -> None:
+def write_png16(f, rgb: "np.ndarray", chunks: list[bytes], level: int = PNG_LEVEL) -> None:
     """16-bit RGB (H, W, 3) uint16 -> PNG into the binary file ``f``."""
+    import numpy as np  # here, not at the top: reading text chunks (inspect) must stay light
     h, w, c = rgb.shape
     f.write(PNG_MAGIC)
     f.write(chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 16, 2 if c == 3 else 0, 0, 0, 0)))

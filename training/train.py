@@ -64,7 +64,7 @@ RECIPES: dict[str, dict] = {
                  chroma_weight=1.0, working_size=256),
     "guided": dict(arch="archunet", hparams={"widths": [16, 32, 64, 128, 256], "hints": True, "ref_bins": 16},
                    loss="ours", optimiser="adamw", lr=8e-4, weight_decay=1e-4, warmup=0.02, area=(0.3, 1.0),
-                   chroma_weight=1.0, working_size=256, p_aged=0.6, p_no_hints=0.5, p_ref=0.3),
+                   chroma_weight=1.0, working_size=256, p_aged=0.5, p_no_hints=0.5, p_ref=0.3, new_layers_lr_mult=3.0),
 }
 
 
@@ -155,7 +155,13 @@ class Trainer:
         if kind == "adam":
             return torch.optim.Adam(model.parameters(), lr=lr)
         if kind == "adamw":
-            return torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=self.spec.get("weight_decay", 0.0))
+            # layers new to a warm start (the guidance inputs) may learn faster than the rest
+            mult = float(self.spec.get("new_layers_lr_mult", 1.0))
+            new = [p for n, p in model.named_parameters() if n.startswith(("hint_in.", "context.ref."))]
+            ids = {id(p) for p in new}
+            rest = [p for p in model.parameters() if id(p) not in ids]
+            groups = [{"params": rest, "lr_mult": 1.0}] + ([{"params": new, "lr_mult": mult}] if new else [])
+            return torch.optim.AdamW(groups, lr=lr, weight_decay=self.spec.get("weight_decay", 0.0))
         if kind == "sgd":
             return torch.optim.SGD(model.parameters(), lr=lr, momentum=0.0)
         raise ValueError(kind)
@@ -256,7 +262,7 @@ class Trainer:
     def train_step(self) -> dict:
         glr, dlr = self.lr_factors(self.step)
         for g in self.opt.param_groups:
-            g["lr"] = glr
+            g["lr"] = glr * g.get("lr_mult", 1.0)
         if self.dopt is not None:
             for g in self.dopt.param_groups:
                 g["lr"] = dlr

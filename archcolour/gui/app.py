@@ -37,6 +37,9 @@ def create_app(argv: list[str] | None = None) -> QApplication:
     from .icons import app_icon
 
     app.setWindowIcon(app_icon())
+    from .qt_compat import install
+
+    install()  # PySide6 6.12 on Python 3.11 leaks references to None (see qt_compat)
     return app
 
 

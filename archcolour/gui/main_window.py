@@ -51,11 +51,15 @@ class MainWindow(QMainWindow):
     folderLoaded = Signal(int)  # images now listed
     greyShown = Signal(str)  # path whose original is on show (colour still to come)
     previewReady = Signal(str)  # path whose colour preview is on show (fast pass, then refined)
+    previewRefined = Signal(str)  # path whose last (refined) colour pass is on show
     previewFailed = Signal(str, str)  # path, message
     batchStarted = Signal(int)  # number of images chosen
     batchFinished = Signal(object, bool)  # batch.Summary, cancelled
 
     def __init__(self, settings: settings_mod.Settings | None = None, *, start_engine: bool = True):
+        from .qt_compat import install
+
+        install()  # before the many small Qt calls a session makes (see qt_compat)
         super().__init__()
         self.settings = settings if settings is not None else settings_mod.load_settings()
         self.colouriser = None
@@ -493,6 +497,7 @@ class MainWindow(QMainWindow):
 
     def set_grid_view(self, on: bool) -> None:
         self.stack.setCurrentIndex(1 if on else 0)
+        self.preview_bar.setVisible(not on)  # zoom and divider mean nothing on the contact sheet
         if on:
             e = self.current_entry()
             if e is not None:

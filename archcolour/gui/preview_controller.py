@@ -62,7 +62,7 @@ class PreviewController(QObject):
         return with_working_size(win.colouriser, win.export.working_size)
 
     def fast_side(self) -> int:
-        """About the view's size in device pixels: what the first pass needs to fill it."""
+        """The first pass's size: the view's size in device pixels, at most PREVIEW_FAST_SIDE."""
         v = self.win.compare
         px = max(v.width(), v.height()) * v.devicePixelRatioF()
         return int(min(PREVIEW_FAST_SIDE, max(320, px)))
@@ -94,6 +94,7 @@ class PreviewController(QObject):
             self._show_info(hit, cached=True)
             win.greyShown.emit(str(path))
             win.previewReady.emit(str(path))
+            win.previewRefined.emit(str(path))
             return
         win.compare.set_busy_text("Colourising preview…")
         self.worker.request(PreviewRequest(rid, path, c, fast_side=self.fast_side(), max_side=PREVIEW_MAX_SIDE))
@@ -124,6 +125,8 @@ class PreviewController(QObject):
                     self._cache.popitem(last=False)
         self._show_info(res)
         win.previewReady.emit(str(res.path))
+        if res.final:
+            win.previewRefined.emit(str(res.path))
 
     def _show_info(self, res, cached: bool = False) -> None:
         sw, sh = res.source_size

@@ -27,8 +27,9 @@ log = logging.getLogger(__name__)
 #: of bigger scans is shown reduced (zooming past 100 % enlarges the preview's pixels). The batch
 #: output is always full resolution.
 PREVIEW_MAX_SIDE = 1280
-#: the first, fast pass is computed at about the view's size (never more than this)
-PREVIEW_FAST_SIDE = 960
+#: the first, fast pass is computed at most this big (about half a screen: recombining the colour with
+#: the lightness costs per pixel, so this pass comes in a fraction of the refined one's time)
+PREVIEW_FAST_SIDE = 640
 
 
 def one_line(exc: BaseException) -> str:

@@ -149,6 +149,20 @@ def main() -> int:
             raise TimeoutError(str(signal))
         return got[0]
 
+    def show(path):
+        """Select ``path`` and wait for its refined preview (which may come at once, from the cache)."""
+        got = []
+        slot = lambda p: got.append(p)  # noqa: E731
+        win.previewRefined.connect(slot)
+        win.select_path(path)
+        loop = QEventLoop()
+        win.previewRefined.connect(loop.quit)
+        if not got:
+            QTimer.singleShot(120000, loop.quit)
+            loop.exec()
+        win.previewRefined.disconnect(slot)
+        win.previewRefined.disconnect(loop.quit)
+
     def settle(ms=300):
         loop = QEventLoop()
         QTimer.singleShot(ms, loop.quit)
@@ -169,12 +183,10 @@ def main() -> int:
     if win.thumbs.busy:
         wait(win.thumbs.idle)
     first_good = [e for e in win.model.entries() if "damaged" not in e.source.name]
-    win.select_path(first_good[1].source)
-    wait(win.previewReady)
+    show(first_good[1].source)
     shot("main-window.png")
 
-    win.select_path(first_good[0].source)
-    wait(win.previewReady)
+    show(first_good[0].source)
     win.compare.set_divider(0.5)
     win.compare.set_zoom(win.compare.zoom * 1.6)
     shot("preview-divider.png")
@@ -185,8 +197,7 @@ def main() -> int:
     win.side_by_side_action.setChecked(False)
 
     # a batch in progress: the picture is taken while it really runs, once 4 images are done
-    win.select_path(first_good[2].source)
-    wait(win.previewReady)
+    show(first_good[2].source)
     taken = []
 
     def on_progress(done, total, eta):
@@ -212,8 +223,8 @@ def main() -> int:
     done = [e for e in win.model.entries() if e.output is not None and e.output.exists()]
     for e, flag in zip(done, ["accepted", "accepted", "rejected", "redo", "accepted", "rejected"]):
         win.review.set_flag(e, flag)
+    win.select_path(done[0].source)
     win.grid_action.setChecked(True)
-    win.select_path(done[2].source)
     shot("review-grid.png")
     win.grid.filter_combo.setCurrentIndex(win.grid.filter_combo.findData("flag:rejected"))
     shot("review-grid-rejected.png")
@@ -223,8 +234,7 @@ def main() -> int:
     # the metadata panel: the source's descriptive metadata beside the output's provenance
     win.metadata_dock.show()
     win.resizeDocks([win.metadata_dock], [300], Qt.Vertical)
-    win.select_path(done[0].source)
-    wait(win.previewReady)
+    show(done[0].source)
     settle(800)
     shot("metadata-panel.png")
     win.metadata_dock.hide()

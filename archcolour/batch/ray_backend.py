@@ -365,6 +365,9 @@ class RayBackend:
                 roots[i] = str(folder)
             return replace(it, source=it.source.absolute(), output=it.output.absolute()), roots[i]
 
+        if options.c2pa is not None:  # the workers' working folder is not the driver's
+            c2pa = options.c2pa
+            options = replace(options, c2pa=replace(c2pa, cert=Path(c2pa.cert).absolute(), key=Path(c2pa.key).absolute()))
         opts = ray.put(options)  # sent once, not with every item
 
         def submit(i: int, a: _Actor) -> None:

@@ -90,7 +90,7 @@ def main() -> None:
         del c
 
         t0 = time.perf_counter()
-        ray.init(num_cpus=cores, num_gpus=torch.cuda.device_count() if args.device == "cuda" else 0,
+        ray.init(address="local", num_cpus=cores, num_gpus=torch.cuda.device_count() if args.device == "cuda" else 0,
                  include_dashboard=False, log_to_driver=False, object_store_memory=200 * 2 ** 20)
         print(f"ray.init (local Ray, {cores} CPUs): {time.perf_counter() - t0:.1f} s")
         rtt = None

@@ -165,8 +165,8 @@ class _Task:
 class RayBackend:
     """A pool of Ray workers that runs a planned job (:meth:`run`, like :func:`archcolour.batch.run_job`).
 
-    ``RayBackend.start(...)`` connects to the cluster (``address``; None: ``$RAY_ADDRESS`` or a local Ray
-    started for this run), starts ``workers`` actors (None: one per GPU of the cluster when the device
+    ``RayBackend.start(...)`` connects to the cluster (``address``; None: ``$RAY_ADDRESS``, else a new local
+    Ray started for this run, even when another is running on this machine), starts ``workers`` actors (None: one per GPU of the cluster when the device
     allows CUDA and the cluster has GPUs, else one per CPU) and waits until one has loaded the model.
     ``info``, ``working_size``, ``seed``, ``device``, ``device_name``, ``accepts_hints`` and
     ``reference_bins`` describe the model as the workers loaded it (what the CLI checks and the manifest
@@ -207,11 +207,13 @@ class RayBackend:
                                  upsampling=upsampling)
         owns = False
         if not ray.is_initialized():
+            # "local": a Ray of this machine's own for this run, never a cluster that happens to be running here
+            address = address or os.environ.get("RAY_ADDRESS") or "local"
             try:
                 ray.init(address=address, include_dashboard=False, log_to_driver=False,
                          logging_level=logging.WARNING, configure_logging=True)
             except Exception as e:  # noqa: BLE001 - ConnectionError, ValueError, RuntimeError...
-                where = f"at {address}" if address else "(local)"
+                where = "(local)" if address == "local" else f"at {address}"
                 raise RayBackendError(f"cannot start or reach the Ray cluster {where}: {one_line(e)}") from None
             owns = True
         try:

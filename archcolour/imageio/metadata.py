@@ -25,18 +25,13 @@ from typing import Any
 
 from PIL import Image
 
-from ..formats import TIFF_MAGIC, sniff
+from ..formats import FORMATS, TIFF_MAGIC, sniff
 from .png16 import read_png_text
 
 log = logging.getLogger(__name__)
 
 #: Where the XMP packet lives in each output format (``inspect`` shows it).
-XMP_CONTAINERS = {
-    "JPEG": "JPEG APP1 XMP segment",
-    "PNG": "PNG iTXt chunk 'XML:com.adobe.xmp'",
-    "TIFF": "TIFF tag 700 (XMLPacket)",
-    "WEBP": "WebP XMP chunk",
-}
+XMP_CONTAINERS = {f.name: f.xmp_container for f in FORMATS.values() if f.xmp_container}
 #: How much of a file the raw packet scan reads, from each end.
 SCAN_BYTES = 1 << 20
 _XMPMETA_RE = re.compile(rb"<(?:[\w.-]+:)?xmpmeta\b.*?</(?:[\w.-]+:)?xmpmeta\s*>", re.S)

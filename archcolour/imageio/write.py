@@ -3,7 +3,7 @@
 :func:`save_image` encodes through :func:`archcolour.fsutil.atomic_write` (temporary file in the
 destination folder, fsync, ``os.replace``, fsync of the folder), so a reader never sees half a file, a
 failed write leaves nothing behind, and after a power loss a sidecar never vouches for an image that is
-not on disk. Metadata per format:
+not on disk. Metadata per format (which of them: ``formats.Format.embeds``):
 
 ========  =====  ==============================  ====  =====  ===  ===========
 format    bits   XMP                             EXIF  ICC    DPI  description
@@ -30,7 +30,7 @@ import numpy as np
 from PIL import Image
 
 from .. import __version__
-from ..formats import normalise_format
+from ..formats import FORMATS, normalise_format
 from ..fsutil import Written, atomic_write
 from . import png16
 from .metadata import exif_for_output, tiff_exif_tags
@@ -80,8 +80,12 @@ def save_image(
     dpi = tuple(float(d) for d in dpi) if dpi else None
     if fmt in ("JPEG", "WEBP") and not exif and description:
         exif = Image.Exif().tobytes()  # the description goes into EXIF ImageDescription
+    embeds = FORMATS[fmt].embeds
+    xmp = xmp if "xmp" in embeds else None
+    icc = icc if "icc" in embeds else None
+    dpi = dpi if "dpi" in embeds else None
     out_exif = None
-    if fmt != "BMP":
+    if "exif" in embeds:
         out_exif = exif_for_output(exif, width=rgb.shape[1], height=rgb.shape[0], software=software,
                                    description=description)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -119,13 +123,13 @@ def _encode(f, rgb, fmt, *, xmp, exif, icc, dpi, description, jpeg_quality) -> N
         kwargs = {"quality": jpeg_quality, "optimize": True}
     elif fmt == "WEBP":
         kwargs = {"quality": jpeg_quality, "method": 4}
-    if exif and fmt in ("PNG", "JPEG", "WEBP"):
+    if exif:
         kwargs["exif"] = exif
     if xmp and fmt in ("JPEG", "WEBP"):
         kwargs["xmp"] = xmp
-    if icc and fmt != "BMP":
+    if icc:
         kwargs["icc_profile"] = bytes(icc)
-    if dpi and fmt in ("PNG", "JPEG", "BMP"):
+    if dpi:
         kwargs["dpi"] = dpi
     im = Image.fromarray(to_uint8(rgb), "RGB")
     try:

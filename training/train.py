@@ -40,6 +40,7 @@ import torch.nn.functional as F
 
 from archcolour import nets
 from archcolour.engine import choose_device
+from archcolour.fsutil import atomic_write, atomic_write_bytes
 from archcolour.weights import save_model
 
 from . import losses
@@ -109,9 +110,7 @@ def _amp_ctx(device: torch.device):
 
 
 def _atomic_save(obj, path: Path) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    torch.save(obj, tmp)
-    os.replace(tmp, path)
+    atomic_write(path, lambda f: torch.save(obj, f))
 
 
 class Trainer:
@@ -393,7 +392,7 @@ class Trainer:
                 print(f"snapshot at {snap_its[self.step]} image-steps: {sha[:12]}", flush=True)
             if self.step % ckpt_it == 0 or self.step == self.iters:
                 self.save_checkpoint()
-                (self.out / "history.json").write_text(json.dumps(self.history))
+                atomic_write_bytes(self.out / "history.json", json.dumps(self.history).encode())
             now = time.perf_counter()
             if now - last_print > 15 or self.step == self.iters:
                 rate = (self.step - s0) * b / max(now - t0, 1e-9)
@@ -407,7 +406,7 @@ class Trainer:
                 self.save_checkpoint()
                 return
         self.save_checkpoint()
-        (self.out / "history.json").write_text(json.dumps(self.history))
+        atomic_write_bytes(self.out / "history.json", json.dumps(self.history).encode())
         sha = self.export(self.out / "model.safetensors", self.step * b)
         print(f"exported {self.out / 'model.safetensors'} sha256 {sha}", flush=True)
 

@@ -210,6 +210,20 @@ def main() -> int:
     win.confirm_stop_batch = lambda: True
     win.close()
 
+    # the engine alone on the same photographs at the first pass's size, in this process, right now:
+    # on a loaded machine the ratio to it says what the window adds, whatever the load
+    import numpy as np
+
+    from archcolour.gui.preview_source import load_preview_source
+    from archcolour.gui.workers import PREVIEW_FAST_SIDE, with_working_size
+
+    c = with_working_size(colouriser, args.working_size)
+    bare = []
+    for p in photos[1: 1 + args.previews]:
+        t = time.perf_counter()
+        c.colourise(load_preview_source(p, PREVIEW_FAST_SIDE).l, out_dtype=np.uint8)
+        bare.append(time.perf_counter() - t)
+
     dev = colouriser.device_name
     info = colouriser.info
     print(f"archcolour GUI benchmark  ({dev}; model {info.name} {info.short_hash}; "
@@ -223,6 +237,8 @@ def main() -> int:
 
     print(f"select to preview, idle:     first colour {ms([a for a, _ in idle])}; refined {ms([b for _, b in idle])} "
           f"over {len(idle)} images  target < 500 ms")
+    print(f"engine alone, same images at {PREVIEW_FAST_SIDE} px: {ms(bare)}; first colour / engine alone: "
+          f"{statistics.median([a for a, _ in idle]) / statistics.median(bare):.2f}x (median)")
     print(f"longest UI stall in batch:   {max(gaps[1:] or [0]):.0f} ms heartbeat gap (5 ms timer; "
           f"{len(gaps)} beats over {batch_s:.1f} s; {summary})  target < 50 ms")
     if busy:

@@ -163,9 +163,11 @@ class Library(QObject):
             e = win.model.find(source)
             if e is None or e.state == State.WORKING:
                 continue
-            old_output = e.output
+            old_output, old_state, old_message = e.output, e.state, e.message
             e.output = output
             self._entry_state(e, exists, error, rest[0] if rest else None)
+            if old_state == State.FAILED and e.state == State.PENDING:
+                e.state, e.message = old_state, old_message  # an unreadable source stays failed
             e.flag = win.review.flag_of(e)
             win.model.update(source, state=e.state, message=e.message, output=output)
             if e.state == State.DONE and (output != old_output or not e.thumb_is_output):

@@ -124,10 +124,13 @@ class BatchController(QObject):
         fmt, bit_depth = batch_format(ex.fmt)
         if getattr(ex, "bit_depth", None):
             bit_depth = ex.bit_depth
-        worker = BatchWorker(self._groups_for(entries), with_working_size(win.colouriser, ex.working_size),
+        groups = self._groups_for(entries)
+        for g in groups:  # the saved hints, read from their files as the command line reads them
+            g.hints = win.guidance.batch_hints(g)
+        worker = BatchWorker(groups, with_working_size(win.colouriser, ex.working_size),
                              output_dir=ex.output_dir, fmt=fmt, overwrite=ex.overwrite or rerun,
                              jpeg_quality=ex.jpeg_quality, bit_depth=bit_depth, naming=ex.naming(),
-                             replace_foreign=replace_foreign, parent=win)
+                             replace_foreign=replace_foreign, parent=win, **win.guidance.batch_options())
         worker.planned.connect(win.batch_panel.set_total)
         worker.itemStarted.connect(self._on_item_started)
         worker.itemFinished.connect(self._on_item_finished)

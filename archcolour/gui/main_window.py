@@ -21,6 +21,7 @@ from . import actions as actions_mod
 from . import presets as presets_mod
 from .batch_controller import BatchController
 from .compare_view import CompareView
+from .guidance_controller import GuidanceController
 from .icons import app_icon
 from .library import Library
 from .metadata_panel import MetadataPanel
@@ -79,8 +80,10 @@ class MainWindow(QMainWindow):
         self.library = Library(self)
         self.previews = PreviewController(self)
         self.batches = BatchController(self)
+        self.guidance = GuidanceController(self)
         actions_mod.build_actions(self)
         actions_mod.build_menus_and_toolbars(self)
+        self.guidance.install_menus()
         self._build_status_bar()
         self._connect()
 
@@ -197,7 +200,7 @@ class MainWindow(QMainWindow):
         return d
 
     def docks(self) -> list[QDockWidget]:
-        return [self.export_dock, self.metadata_dock, self.problems_dock]
+        return [self.export_dock, self.guidance_dock, self.metadata_dock, self.problems_dock]
 
     def _connect(self) -> None:
         self.list_view.customContextMenuRequested.connect(self._list_menu)

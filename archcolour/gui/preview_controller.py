@@ -53,7 +53,8 @@ class PreviewController(QObject):
             stamp = (st.st_size, st.st_mtime_ns)
         except OSError:
             stamp = None
-        return (str(path), stamp, colouriser.working_size, colouriser.info.sha256, str(colouriser.device))
+        return (str(path), stamp, colouriser.working_size, colouriser.info.sha256, str(colouriser.device),
+                self.win.guidance.guide_key(path))
 
     def _colouriser(self):
         win = self.win
@@ -97,7 +98,8 @@ class PreviewController(QObject):
             win.previewRefined.emit(str(path))
             return
         win.compare.set_busy_text("Colourising preview…")
-        self.worker.request(PreviewRequest(rid, path, c, fast_side=self.fast_side(), max_side=PREVIEW_MAX_SIDE))
+        self.worker.request(PreviewRequest(rid, path, c, fast_side=self.fast_side(), max_side=PREVIEW_MAX_SIDE,
+                                           guide=self.win.guidance.preview_guide(path)))
 
     def _before(self, res):
         return res.grey if self.show_l else res.original

@@ -184,6 +184,7 @@ class PreviewRequest:
     colouriser: Any
     fast_side: int = PREVIEW_FAST_SIDE  # first pass: about the view's size
     max_side: int = PREVIEW_MAX_SIDE  # refined pass (skipped when the image is no bigger than fast_side)
+    guide: Any = None  # engine.Guidance: the user's hints, reference, vividness (None: none)
 
 
 @dataclass
@@ -310,7 +311,8 @@ class PreviewWorker(QThread):
             if self._stale(req):
                 return
             l = shrink_l(l_full, side)
-            out = req.colouriser.colourise(l, out_dtype=np.uint8)
+            out = (req.colouriser.colourise(l, out_dtype=np.uint8) if req.guide is None
+                   else req.colouriser.colourise(l, out_dtype=np.uint8, guide=req.guide))
             if self._stale(req):
                 return
             res = PreviewResult(req.request_id, req.path, original, grey, rgb_to_qimage(out.rgb), src.source_size,
@@ -329,6 +331,7 @@ class BatchGroup:
     inputs: list[Path]
     recursive: bool
     only: set[Path] | None = None  # restrict the plan to these sources (the selection)
+    hints: Any = None  # archcolour.hints.HintsFile for these sources (the folder's hints.json), or None
 
 
 class BatchWorker(QThread):
@@ -350,8 +353,10 @@ class BatchWorker(QThread):
 
     def __init__(self, groups: list[BatchGroup], colouriser, *, output_dir: Path | None, fmt: str,
                  overwrite: bool, jpeg_quality: int, bit_depth: str = "auto", naming=None,
-                 replace_foreign: bool = False, parent=None):
+                 replace_foreign: bool = False, reference=None, vividness: float = 1.0, parent=None):
         super().__init__(parent)
+        self.reference = reference  # engine.Reference for the whole batch, or None
+        self.vividness = float(vividness)
         self.naming = naming
         self.replace_foreign = replace_foreign
         self.groups = groups
@@ -416,7 +421,7 @@ class BatchWorker(QThread):
 
                 retarget(plan, self.naming)
             if plan.items:
-                plans.append(plan)
+                plans.append((plan, g.hints))
         return plans
 
     def _run(self) -> None:
@@ -426,10 +431,10 @@ class BatchWorker(QThread):
         if self._cancel_requested:
             self._cancel.cancel()
         plans = self._plans(batch)
-        total = sum(len(p.items) for p in plans)
+        total = sum(len(p.items) for p, _h in plans)
         self.planned.emit(total)
         options = batch.BatchOptions(fmt=self.fmt, overwrite=self.overwrite, jpeg_quality=self.jpeg_quality,
-                                     bit_depth=self.bit_depth)
+                                     bit_depth=self.bit_depth, reference=self.reference, vividness=self.vividness)
         if self.replace_foreign:  # only ever for items the user chose to replace, after asking
             options.replace_foreign = True
         finished = 0
@@ -437,9 +442,10 @@ class BatchWorker(QThread):
         worked = 0  # images actually colourised (skips are instant and say nothing about the pace)
         t_mark = time.perf_counter()
         self.progress.emit(0, total, -1.0)
-        for plan in plans:
+        for plan, hints in plans:
             if self._cancel.cancelled:
                 break
+            options.hints = hints
             items = plan.items
             if items:
                 self.itemStarted.emit(str(items[0].source))

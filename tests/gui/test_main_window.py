@@ -30,8 +30,9 @@ def assert_no_partial_files(out_dir: Path) -> None:
     from archcolour import provenance
 
     for p in outputs_in(out_dir):
-        if p.name == getattr(provenance, "LOCK_NAME", None):
-            continue  # the output folder's lock file (empty, kept)
+        if p.name == getattr(provenance, "LOCK_NAME", None) or (p.name.startswith(".archcolour")
+                                                                and p.name.endswith(".lock")):
+            continue  # the output folder's lock files (empty, kept)
         assert not p.name.startswith("."), p
         assert not p.name.endswith((".tmp", ".part")), p
         if p.suffix.lower() in (".png", ".jpg", ".tif"):

@@ -107,8 +107,11 @@ class PreviewController(QObject):
     def _on_grey(self, res) -> None:
         if res.request_id != self._id:
             return
+        same = (self._shown is not None and self._shown.path == res.path and self.win.compare.has_colour()
+                and self._shown.original.size() == res.original.size())
         self._shown = res
-        self.win.compare.set_images(self._before(res), None, keep_view=True)
+        if not same:  # the same image again (new hints, reference...): its last colour stays until the new one
+            self.win.compare.set_images(self._before(res), None, keep_view=True)
         self.win.compare.set_busy_text("Colourising preview…")
         self.win.greyShown.emit(str(res.path))
 

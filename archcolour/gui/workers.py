@@ -251,6 +251,7 @@ class PreviewWorker(QThread):
         self._pending: PreviewRequest | None = None
         self._latest_id = -1
         self._stop = False
+        self._last_source = None  # (key, source, original, grey, {side: lightness}): a hint edit reads nothing again
 
     def request(self, req: PreviewRequest) -> None:
         with self._cond:
@@ -295,12 +296,25 @@ class PreviewWorker(QThread):
         from .preview_source import load_preview_source
 
         t0 = time.perf_counter()
-        src = load_preview_source(req.path, max(req.max_side, req.fast_side))
-        if self._stale(req):
-            return
+        try:
+            st = req.path.stat()
+            key = (str(req.path), st.st_size, st.st_mtime_ns, max(req.max_side, req.fast_side))
+        except OSError:
+            key = None
+        last = self._last_source
+        if key is not None and last is not None and last[0] == key:
+            _k, src, original, grey, shrunk = last  # the same scan again (a new hint, reference, vividness)
+        else:
+            self._last_source = None
+            src = load_preview_source(req.path, max(req.max_side, req.fast_side))
+            if self._stale(req):
+                return
+            original = rgb_to_qimage(src.original)
+            grey = rgb_to_qimage(grey_from_l(src.l))
+            shrunk = {}
+            if key is not None:
+                self._last_source = (key, src, original, grey, shrunk)
         l_full = src.l
-        original = rgb_to_qimage(src.original)
-        grey = rgb_to_qimage(grey_from_l(l_full))
         h, w = l_full.shape
         ws = int(req.colouriser.working_size)
         base = PreviewResult(req.request_id, req.path, original, grey, None, src.source_size, (w, h), ws, 0.0,
@@ -310,7 +324,9 @@ class PreviewWorker(QThread):
         for k, side in enumerate(passes):
             if self._stale(req):
                 return
-            l = shrink_l(l_full, side)
+            l = shrunk.get(side)
+            if l is None:
+                l = shrunk[side] = shrink_l(l_full, side)
             out = (req.colouriser.colourise(l, out_dtype=np.uint8) if req.guide is None
                    else req.colouriser.colourise(l, out_dtype=np.uint8, guide=req.guide))
             if self._stale(req):

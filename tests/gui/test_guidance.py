@@ -196,3 +196,21 @@ def test_controls_disabled_with_a_reason_when_the_model_takes_no_guidance(window
     assert g.panel.vividness_slider.isEnabled()  # vividness works with any model
     qtbot.keyClick(win.list_view, Qt.Key_H)
     assert not g.overlay.active
+
+
+def test_a_hint_edit_keeps_the_colour_on_show_and_reads_the_scan_once(guided_window, qtbot, photo_folder,
+                                                                      monkeypatch):
+    from archcolour.gui import preview_source
+
+    win = guided_window
+    open_folder(qtbot, win, photo_folder)
+    _wait_preview(qtbot, win)
+    reads = []
+    real = preview_source.load_preview_source
+    monkeypatch.setattr(preview_source, "load_preview_source", lambda *a, **k: reads.append(a) or real(*a, **k))
+    win.hint_mode_action.setChecked(True)
+    cleared = []
+    win.greyShown.connect(lambda _p: cleared.append(not win.compare.has_colour()))
+    with qtbot.waitSignal(win.previewReady, timeout=30000):
+        qtbot.mouseClick(win.guidance.overlay, Qt.LeftButton, pos=_at(win, 0.5, 0.5))
+    assert reads == [] and cleared == [False]  # no re-read, and the last colour stayed until the new one

@@ -242,9 +242,14 @@ def main() -> int:
     # export presets: the Export panel with a preset chosen and its help lines
     from archcolour.gui import presets
 
+    guidance = getattr(win, "guidance_dock", None)
+    if guidance is not None:
+        guidance.hide()  # the Export panel alone, its help lines readable
     win.export.apply_preset(next(p for p in presets.BUILT_IN if p.name.startswith("Web")))
     win.export_dock.raise_()
     shot("export-presets.png")
+    if guidance is not None:
+        guidance.show()
 
     # the batch report (the manifest as a table)
     win.show_report()

@@ -176,6 +176,8 @@ class Library(QObject):
                 e.thumb_is_output = False
                 win.thumbs.request(source)
         win.statusBar().clearMessage()
+        if win.previews.path is not None and win.stack.currentIndex() == 0:
+            win.previews.refresh()  # the info line names the current output (from the cache: cheap)
         win.folderLoaded.emit(win.model.rowCount())
 
     # -- thumbnails -------------------------------------------------------------------------------------

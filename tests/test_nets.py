@@ -55,3 +55,23 @@ def test_colourisers_map_l_to_ab(name, kw):
 def test_unknown_architecture_is_a_clear_error():
     with pytest.raises(ValueError, match="unknown architecture 'nope'"):
         nets.build("nope")
+
+
+def test_archunet_guidance_inputs_absent_equal_zero_encoding():
+    """No hints / no reference must give what training saw for 'none' (zero planes, zero histogram):
+    the reference branch has biases, so skipping it would shift every colour."""
+    import torch
+
+    from archcolour import nets
+
+    torch.manual_seed(0)
+    m = nets.build("archunet", widths=(8, 8, 16, 16, 16), hints=True, ref_bins=4).eval()
+    for p in m.parameters():  # as after training: nothing zero
+        torch.nn.init.normal_(p, std=0.1)
+    l = torch.rand(2, 1, 32, 32) * 100
+    with torch.no_grad():
+        plain = m(l)
+        zeros = m(l, None, hints=torch.zeros(2, 3, 32, 32), ref=torch.zeros(2, 17))
+        some_ref = m(l, None, ref=torch.cat((torch.full((2, 16), 1 / 16), torch.ones(2, 1)), 1))
+    assert torch.allclose(plain, zeros, atol=1e-5)
+    assert not torch.allclose(plain, some_ref, atol=1e-3)

@@ -72,7 +72,9 @@ class _GlobalContext(nn.Module):
 
     def forward(self, x: torch.Tensor, ref: torch.Tensor | None = None) -> torch.Tensor:
         g = self.mlp(x.mean(dim=(2, 3)))
-        if self.ref is not None and ref is not None:
+        if self.ref is not None:
+            if ref is None:  # "no reference" is all zeros, as in training (the branch's biases still act)
+                ref = torch.zeros(x.shape[0], self.ref[0].in_features, device=x.device, dtype=g.dtype)
             g = g + self.ref(ref.to(g.dtype))
         return x + g[:, :, None, None]
 

@@ -214,3 +214,22 @@ def test_a_hint_edit_keeps_the_colour_on_show_and_reads_the_scan_once(guided_win
     with qtbot.waitSignal(win.previewReady, timeout=30000):
         qtbot.mouseClick(win.guidance.overlay, Qt.LeftButton, pos=_at(win, 0.5, 0.5))
     assert reads == [] and cleared == [False]  # no re-read, and the last colour stayed until the new one
+
+
+def test_hints_of_images_added_one_by_one_reach_the_batch(guided_window, qtbot, photo_folder):
+    win = guided_window
+    files = sorted(photo_folder.glob("*.png"))[:2]
+    with qtbot.waitSignal(win.folderLoaded, timeout=30000):
+        win.add_paths(files)
+    win.select_path(files[1])
+    _wait_preview(qtbot, win)
+    win.hint_mode_action.setChecked(True)
+    qtbot.mouseClick(win.guidance.overlay, Qt.LeftButton, pos=_at(win, 0.4, 0.6))
+    assert len(_file_points(photo_folder, files[1].name)) == 1  # keyed by its name: no opened folder
+    with qtbot.waitSignal(win.batchFinished, timeout=120000):
+        win.colourise_all()
+    out = photo_folder / "colourised"
+    hinted = json.loads((out / f"{files[1].stem}_colourised.png.json").read_text())["guidance"]["hints"]
+    assert len(hinted) == 1 and hinted[0]["x"] == pytest.approx(0.4, abs=0.03)
+    plain = json.loads((out / f"{files[0].stem}_colourised.png.json").read_text())
+    assert not (plain.get("guidance") or {}).get("hints")

@@ -6,8 +6,9 @@ output folder:
 
 * local, ``--jobs 1``, torch on 1 thread (what one Ray worker with ``num_cpus=1`` has);
 * local, ``--jobs`` = CPU cores (the CLI's default);
-* Ray, 1 worker and 2 workers (a local Ray started here, ``num_cpus`` = cores), timed from the first
-  item sent to the last result recorded; each pool's start (model load) is printed apart.
+* Ray, 1 worker and 2 workers (a local Ray started here, ``num_cpus`` = cores, workers at the driver's
+  priority: ``RAY_worker_niceness=0`` unless set), timed from the first item sent to the last result
+  recorded; each pool's start (model load) is printed apart.
 
 Ray's per-image overhead is the Ray 1-worker time per image minus the local 1-thread time per image;
 the bare round trip of an actor call (no work) is printed too. On a GPU machine pass ``--device cuda``
@@ -66,6 +67,10 @@ def main() -> None:
     args = ap.parse_args()
     cores = os.cpu_count() or 1
 
+    # Ray starts its workers at niceness +15 (over the driver's) so its own daemons stay responsive; on a
+    # busy shared machine that starves them against the local rows. Same priority as the local rows
+    # unless the caller says otherwise (figures for both are in docs/SCALE.md).
+    os.environ.setdefault("RAY_worker_niceness", "0")
     import ray
 
     from archcolour.batch.ray_backend import RayBackend

@@ -158,6 +158,14 @@ def read_c2pa(path: str | os.PathLike) -> dict[str, Any] | None:
     """{'validation_state', 'claim_generator', 'signer', 'actions'} of a file's C2PA manifest, or None."""
     if not available():
         return None
+    from .formats import sniff
+
+    try:  # the C2PA reader loads the whole file: only for a file that is an image at all
+        with open(path, "rb") as f:
+            if sniff(f.read(16)) is None:
+                return None
+    except OSError:
+        return None
     import c2pa
 
     try:

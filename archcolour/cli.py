@@ -22,7 +22,7 @@ import platform
 import sys
 import time
 from pathlib import Path
-from typing import Callable, TextIO
+from typing import Callable, Iterator, TextIO
 
 from . import __version__, diagnostics
 from .choices import DEVICES, MAX_WORKING_SIZE, MIN_WORKING_SIZE, UPSAMPLING, VIVIDNESS_RANGE, check_working_size
@@ -380,6 +380,7 @@ def _colourise(args: argparse.Namespace, out: TextIO, err: TextIO, cleanup: cont
         results = colouriser.run(plan, options, cancel)
     else:
         results = batch.run_job(plan, colouriser, options, cancel)
+    cleanup.enter_context(_first_ctrl_c_cancels(cancel))
     try:
         for i, r in enumerate(results):
             progress.step()
@@ -396,15 +397,44 @@ def _colourise(args: argparse.Namespace, out: TextIO, err: TextIO, cleanup: cont
                 progress.line(f"         note: {w}")
             nxt = plan.items[i + 1].source.name if i + 1 < len(plan.items) else ""
             progress.draw(nxt)
-    except KeyboardInterrupt:
+    except KeyboardInterrupt:  # the second Ctrl-C: stop now (what is in flight is still recorded)
         cancel.cancel()
         results.close()
         progress.close()
         out.write(f"Interrupted. Summary: {summary}\n")
         return EXIT_INTERRUPTED
     progress.close()
+    if cancel.cancelled:  # the first Ctrl-C: the images in flight were finished, counted and recorded
+        out.write(f"Interrupted. Summary: {summary}\n")
+        return EXIT_INTERRUPTED
     out.write(f"Summary: {summary}\n")
     return EXIT_OK if summary.ok and not summary.conflicts else EXIT_FAILED
+
+
+@contextlib.contextmanager
+def _first_ctrl_c_cancels(cancel) -> Iterator[None]:
+    """During a batch the first Ctrl-C starts no new image but lets those in flight finish, so each
+    image on disk is counted and in the manifest; a second Ctrl-C stops at once (KeyboardInterrupt)."""
+    import signal
+
+    def on_sigint(signum, frame):  # noqa: ANN001
+        if cancel.cancelled:
+            raise KeyboardInterrupt
+        cancel.cancel()
+        try:
+            sys.stderr.write("\narchcolour: interrupted: finishing the image(s) in flight (Ctrl-C again to stop now)\n")
+        except (OSError, ValueError):
+            pass
+
+    try:
+        previous = signal.signal(signal.SIGINT, on_sigint)
+    except ValueError:  # not the main thread: leave Ctrl-C alone
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 # --------------------------------------------------------------------------------------------

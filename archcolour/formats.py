@@ -7,6 +7,8 @@ is one row in :data:`FORMATS`; adding an output choice is one row in :data:`OUTP
 """
 from __future__ import annotations
 
+import hashlib
+import os
 import re
 import secrets
 from dataclasses import dataclass
@@ -156,12 +158,29 @@ TEMP_GLOB = ".*.tmp"
 TEMP_RE = re.compile(r"^\..+\.[0-9a-f]{8}\.tmp$")
 
 
+#: Longest file name, in bytes, on the file systems archcolour writes to (ext4, XFS, Btrfs, APFS, NTFS).
+NAME_MAX = 255
+_TEMP_EXTRA = len(".") + len(".01234567.tmp")
+
+
+def temp_stem(name: str) -> str:
+    """What a temporary file's name carries of the final ``name``: the name itself, or, for a name too
+    long to take the 14 extra bytes, its start plus a hash of the whole (so a 251-byte output name still
+    gets a temporary file, and the stale-temp clean-up still knows whose it is)."""
+    raw = os.fsencode(name)
+    if len(raw) + _TEMP_EXTRA <= NAME_MAX:
+        return name
+    digest = hashlib.sha256(raw).hexdigest()[:12]
+    return os.fsdecode(raw[:NAME_MAX - _TEMP_EXTRA - 1 - len(digest)]) + "~" + digest
+
+
 def temp_name_for(path: str | Path) -> Path:
     """The temporary name ``path`` is written under before it is renamed into place."""
     path = Path(path)
-    return path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
+    return path.with_name(f".{temp_stem(path.name)}.{secrets.token_hex(4)}.tmp")
 
 
 __all__ = ["FOLDER_EXTENSIONS", "FORMATS", "Format", "MIME_TYPES", "OUTPUT_CHOICES", "OUTPUT_KEYS", "OutputChoice",
-           "SAME_FALLBACK", "TEMP_GLOB", "TEMP_RE", "TIFF_MAGIC", "WRITABLE", "format_for_extension",
-           "format_from_suffix", "normalise_format", "output_choice", "output_extension", "sniff", "temp_name_for"]
+           "NAME_MAX", "SAME_FALLBACK", "TEMP_GLOB", "TEMP_RE", "TIFF_MAGIC", "WRITABLE", "format_for_extension",
+           "format_from_suffix", "normalise_format", "output_choice", "output_extension", "sniff", "temp_name_for",
+           "temp_stem"]

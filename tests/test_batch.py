@@ -241,7 +241,7 @@ def test_failed_write_leaves_no_output_and_no_temp_file(tmp_path, colouriser, mo
     results = list(run_job(plan_job([d], out), colouriser, BatchOptions(jobs=1, sidecar=False, manifest=False)))
     assert [r.status for r in results] == ["failed", "done"]
     assert "no space left" in results[0].message
-    assert sorted(p.name for p in out.iterdir()) == ["b_colourised.png"]
+    assert sorted(p.name for p in out.iterdir() if not p.name.endswith(".lock")) == ["b_colourised.png"]
 
 
 def test_cancel_stops_between_images(tmp_path, colouriser):
@@ -256,7 +256,7 @@ def test_cancel_stops_between_images(tmp_path, colouriser):
         results.append(r)
         token.cancel()
     assert 1 <= len(results) <= 2 and all(r.status == "done" for r in results)
-    assert len(list((tmp_path / "out").iterdir())) == len(results)
+    assert len([p for p in (tmp_path / "out").iterdir() if not p.name.endswith(".lock")]) == len(results)
 
 
 def test_output_carries_description_dpi_and_exif(tmp_path, colouriser):

@@ -63,7 +63,6 @@ def _umount(target: Path) -> None:
 # ============================================================================================
 # 1. one line naming the file, never a traceback
 # ============================================================================================
-@xfail("the manifest writer encodes surrogates: UnicodeEncodeError")
 def test_non_utf8_file_name_is_colourised_and_printed_printably(src, tmp_path):
     bad = os.fsencode(src) + b"/caf\xe9.png"
     make.save_grey(bad, seed=2)
@@ -82,7 +81,6 @@ def test_non_utf8_file_name_is_colourised_and_printed_printably(src, tmp_path):
     assert_printable(insp)
 
 
-@xfail("planning stat()s the over-long name: OSError ENAMETOOLONG")
 def test_output_name_over_255_bytes_fails_that_image_only(src, tmp_path):
     make.save_grey(src / ("m" * 250 + ".png"))
     before = snapshot(src)
@@ -95,7 +93,6 @@ def test_output_name_over_255_bytes_fails_that_image_only(src, tmp_path):
 
 
 @pytest.mark.parametrize("stem_bytes", [236, 226])
-@xfail("the temporary-name suffix pushes a 251-byte name over 255 bytes")
 def test_long_name_that_fits_is_written(src, tmp_path, stem_bytes):
     """A 240-byte source name gives a 251-byte output name: the temporary name must not push it over."""
     name = "n" * stem_bytes + ".png"
@@ -126,7 +123,6 @@ def test_symlink_loops_under_recursive(src, tmp_path):
     assert snapshot(src) == before
 
 
-@xfail("a symlinked sub-folder is skipped without a word")
 def test_symlinked_subfolder_is_colourised_or_named(src, tmp_path):
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
@@ -137,7 +133,7 @@ def test_symlinked_subfolder_is_colourised_or_named(src, tmp_path):
     run = cli("colourise", src, "-o", out, "-r")
     assert_no_traceback(run)
     assert run.rc == 0, run
-    assert (out / "linked" / "far_colourised.png").is_file() or len(run.naming("linked")) == 1, run
+    assert (out / "linked" / "far_colourised.png").is_file() or len(run.naming(f"{os.sep}linked")) == 1, run
     assert snapshot(src) == before
 
 
@@ -197,7 +193,7 @@ def test_output_folder_under_a_regular_file(src, tmp_path):
 
 @needs_root
 @needs_mount
-@pytest.mark.parametrize("room_kb", [pytest.param(0, marks=xfail("leaves an empty manifest.jsonl")), 160])
+@pytest.mark.parametrize("room_kb", [0, 160])
 def test_full_disk(tmp_path, room_kb):
     """A tmpfs output folder with no room at all / room for about one output."""
     src = tmp_path / "in"
@@ -296,8 +292,7 @@ SIDECARS = {
 }
 
 
-@pytest.mark.parametrize("case", [pytest.param(c, marks=xfail("RecursionError / AttributeError in inspect"))
-                                  if c in ("deeply nested", "wrong types") else c for c in sorted(SIDECARS)])
+@pytest.mark.parametrize("case", sorted(SIDECARS))
 def test_inspect_malformed_sidecar(case, tmp_path):
     img = tmp_path / "plain.png"
     make.save_grey(img)
@@ -329,8 +324,7 @@ XMPS = {
 }
 
 
-@pytest.mark.parametrize("case", [pytest.param(c, marks=xfail("RecursionError in the XMP reader"))
-                                  if c == "deeply nested" else c for c in sorted(XMPS)])
+@pytest.mark.parametrize("case", sorted(XMPS))
 def test_inspect_malformed_xmp(case, tmp_path):
     img = tmp_path / "x.png"
     img.write_bytes(make.png_with_xmp(XMPS[case]))
@@ -416,8 +410,7 @@ def test_every_written_name_planted_as_link_to_a_source(src, tmp_path):
 CONTROL_NAME = "ctl\x07\x1b[31mred\x7f\x01\u2028end.png"
 
 
-@pytest.mark.parametrize("fmt", ["png", "jpg", pytest.param("tif", marks=xfail("TIFF description must be 7-bit ASCII")),
-                                 "webp"])
+@pytest.mark.parametrize("fmt", ["png", "jpg", "tif", "webp"])
 def test_control_characters_in_file_name(tmp_path, fmt):
     src = tmp_path / "in"
     src.mkdir()
@@ -504,7 +497,6 @@ def test_folder_holding_earlier_outputs_is_not_recoloured(src, tmp_path):
     assert made == ["ok_colourised.png"], (made, str(run))
 
 
-@pytest.mark.xfail(strict=False, reason="both runs colourise every image (timing-dependent, hence not strict)")
 def test_two_runs_into_one_output_folder(tmp_path):
     src = tmp_path / "in"
     src.mkdir()
@@ -527,7 +519,6 @@ def test_two_runs_into_one_output_folder(tmp_path):
     assert not [p.name for p in out.iterdir() if p.name.endswith(".tmp")]
 
 
-@xfail("run B deletes run A's temporary file")
 def test_stale_temp_clean_up_spares_another_runs_file_in_flight(tmp_path):
     """Run B starts while run A writes a big output: A's temporary file must survive B's clean-up."""
     src = tmp_path / "in"
@@ -582,21 +573,19 @@ def test_network_input_is_bounded_by_long_side_and_pixels():
     assert engine.network_size(300, 400, 192) == (192, 256)  # ordinary photographs: short side = working size
 
 
-@xfail("decodes 400 MP of grey from a truncated file")
 def test_tiny_jpeg_claiming_20000_square(src, tmp_path):
     (src / "claim.jpg").write_bytes(make.jpeg_claiming(20000, 20000))
     before = snapshot(src)
     out = tmp_path / "out"
-    run = cli_sub("colourise", src, "-o", out, mem_limit=4 << 30, timeout=40, tmp=tmp_path)
+    run = cli("colourise", src, "-o", out, measure=True)
     assert_no_traceback(run)
     assert run.rc == 1, run
     assert "failed" in assert_one_line(run, "claim.jpg")
     assert not (out / "claim_colourised.jpg").exists()
-    assert run.seconds < 30 and run.maxrss_mb < 1500, run
+    assert run.seconds < 20 and run.maxrss_mb < 1500, run
     assert snapshot(src) == before
 
 
-@xfail("inspect reads the whole file to look for XMP")
 def test_inspect_big_file_reads_bounded(tmp_path):
     small = tmp_path / "small.jpg"
     small.write_bytes(b"\0" * 1024)
@@ -627,7 +616,6 @@ def test_inspect_refuses_a_device(tmp_path):
     assert_one_line(run, "zero")
 
 
-@xfail("a FIFO named like an image is dropped without a word")
 def test_fifo_in_an_input_folder(src, tmp_path):
     os.mkfifo(src / "pipe.png")
     before = snapshot(src)
@@ -642,7 +630,7 @@ def test_fifo_in_an_input_folder(src, tmp_path):
 # ============================================================================================
 # 6. trust: big captions
 # ============================================================================================
-@pytest.mark.parametrize("fmt", [pytest.param("jpg", marks=xfail("the JPEG's XMP packet overflows 64 KB")), "png"])
+@pytest.mark.parametrize("fmt", ["jpg", "png"])
 def test_40kb_caption_is_trimmed_with_a_note(tmp_path, fmt):
     src = tmp_path / "in"
     src.mkdir()
@@ -661,7 +649,6 @@ def test_40kb_caption_is_trimmed_with_a_note(tmp_path, fmt):
 # ============================================================================================
 # 7. smaller
 # ============================================================================================
-@xfail("the write in flight finishes but is neither counted nor recorded")
 def test_image_finished_during_ctrl_c_is_counted_and_recorded(tmp_path, monkeypatch):
     from archcolour import engine
 
@@ -672,10 +659,10 @@ def test_image_finished_during_ctrl_c_is_counted_and_recorded(tmp_path, monkeypa
     calls = {"n": 0}
     real = engine.Colouriser.colourise
 
-    def colourise(self, *a, **k):
+    def colourise(self, *a, **k):  # Ctrl-C arrives while the third image is in the network
         calls["n"] += 1
         if calls["n"] == 3:
-            raise KeyboardInterrupt
+            os.kill(os.getpid(), signal.SIGINT)
         return real(self, *a, **k)
 
     monkeypatch.setattr(engine.Colouriser, "colourise", colourise)
@@ -685,8 +672,31 @@ def test_image_finished_during_ctrl_c_is_counted_and_recorded(tmp_path, monkeypa
     assert run.rc == 130, run
     on_disk = sorted(p.name for p in out.glob("*_colourised.png"))
     done = sorted(Path(r["output"]).name for r in manifest_records(out) if r.get("status") == "done")
-    assert on_disk == done, (on_disk, done)
+    assert on_disk == done and 3 <= len(done) < 4 + 1, (on_disk, done)
     assert f"Summary: {len(on_disk)} done" in run.out, run
+
+
+def test_second_ctrl_c_stops_at_once(tmp_path, monkeypatch):
+    from archcolour import engine
+
+    src = tmp_path / "in"
+    src.mkdir()
+    for i in range(4):
+        make.save_grey(src / f"p{i}.png", seed=i)
+    real = engine.Colouriser.colourise
+
+    def colourise(self, *a, **k):
+        os.kill(os.getpid(), signal.SIGINT)
+        time.sleep(0.2)  # the main thread handles the first, then the second signal
+        os.kill(os.getpid(), signal.SIGINT)
+        return real(self, *a, **k)
+
+    monkeypatch.setattr(engine.Colouriser, "colourise", colourise)
+    out = tmp_path / "out"
+    run = cli("colourise", src, "-o", out, "--jobs", "1")
+    assert_no_traceback(run)
+    assert run.rc == 130 and "Interrupted. Summary:" in run.out, run
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # put back
 
 
 def test_inspect_on_a_folder(src, tmp_path):

@@ -71,11 +71,19 @@ def cluster():
     from ray.cluster_utils import Cluster
 
     ray.cloudpickle.register_pickle_by_value(sys.modules[__name__])  # the setup hook travels by value
-    c = Cluster(initialize_head=True, head_node_args={"num_cpus": 0, "object_store_memory": 100 * MB,
-                                                      "include_dashboard": False})
+    # Ray runs workers 15 steps of niceness below the driver; on a busy developer machine that starves
+    # them (minutes to import torch). The same priority as the tests themselves (the nodes read it at start):
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("RAY_worker_niceness", "0")
+        c = Cluster(initialize_head=True, head_node_args={"num_cpus": 0, "object_store_memory": 100 * MB,
+                                                          "include_dashboard": False})
+        try:
+            for _ in range(2):
+                c.add_node(num_cpus=2, object_store_memory=100 * MB)
+        except BaseException:
+            c.shutdown()
+            raise
     try:
-        for _ in range(2):
-            c.add_node(num_cpus=2, object_store_memory=100 * MB)
         c.wait_for_nodes()
         ray.init(address=c.address, log_to_driver=False, runtime_env={"worker_process_setup_hook": freeze_clock})
         yield c
@@ -145,7 +153,7 @@ def local_reference(images, weights, tmp_path_factory):
 
 
 def _files(folder: Path) -> list[Path]:
-    return sorted(p.relative_to(folder) for p in folder.rglob("*") if p.is_file() and p.name != ".archcolour.lock")
+    return sorted(p.relative_to(folder) for p in folder.rglob("*") if p.is_file() and not p.name.endswith(".lock"))
 
 
 def _temps(folder: Path) -> list[Path]:

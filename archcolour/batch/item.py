@@ -7,6 +7,7 @@ caller) and returns a picklable :class:`ItemResult`, so a backend may run it on 
 from __future__ import annotations
 
 import logging
+import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -95,12 +96,21 @@ def out_dtype(bits: int, fmt: str, bit_depth: str):
     return np.uint16 if bits >= 16 else np.uint8
 
 
+_NO_SIDECAR = (f"no sidecar: its name would be longer than {formats.NAME_MAX} bytes "
+               "(the provenance is in the image's XMP)")
+
+
+def _sidecar_fits(output: Path) -> bool:
+    """Whether ``<output>.json`` is a name the file system takes (a 251-byte output name leaves no room)."""
+    return len(os.fsencode(provenance.sidecar_path(output).name)) <= formats.NAME_MAX
+
+
 def _skip(item: JobItem, chk: OutputCheck, options: BatchOptions, t0: float) -> ItemResult:
     res = ItemResult(item.source, item.output, "skipped", chk.describe(item.output), 0.0, state=chk.state,
                      source_sha256=chk.recorded_source_sha256)
     if chk.state is not OutputState.DONE:
         return res
-    if options.sidecar and not chk.has_sidecar:  # a kill between the output and its sidecar
+    if options.sidecar and not chk.has_sidecar and _sidecar_fits(item.output):  # a kill between the two writes
         try:
             provenance.repair_sidecar(item.output)
             chk = check_output(item.source, item.output)
@@ -182,11 +192,14 @@ def _colourise(item: JobItem, colouriser: "Colouriser", options: BatchOptions, h
         except BaseException:
             item.output.unlink(missing_ok=True)  # no unsigned output that a resume would then skip
             raise
-    if options.sidecar:
+    notes: list[str] = []
+    if options.sidecar and _sidecar_fits(item.output):
         provenance.write_sidecar(item.output, prov, output_sha256=out_sha, output_size=out_size)
+    elif options.sidecar:
+        notes.append(_NO_SIDECAR)
     info = getattr(colouriser, "info", None)
     return ItemResult(item.source, item.output, "done", msg, time.perf_counter() - t0,
-                      list(loaded.notes) + list(prov.warnings), source_sha256=prov.source_sha256,
+                      list(loaded.notes) + list(prov.warnings) + notes, source_sha256=prov.source_sha256,
                       output_sha256=out_sha, model=getattr(info, "name", None),
                       model_sha256=getattr(info, "sha256", None),
                       guidance=prov.to_dict()["guidance"] if not guide.empty else None)

@@ -105,8 +105,10 @@ def _is_image_name(p: Path) -> bool:
     return p.suffix.lower() in formats.FOLDER_EXTENSIONS and not p.name.startswith(".")
 
 
-def _walk(folder: Path, recursive: bool, exclude: set[Path]) -> tuple[list[Path], list[Path], list[Path]]:
-    """(image files, broken symbolic links, symbolic links to folders not followed) in ``folder``."""
+def _walk(folder: Path, recursive: bool,
+          exclude: set[Path]) -> tuple[list[Path], list[Path], list[Path], list[Path]]:
+    """(image files, broken symbolic links, symbolic links to folders not followed, entries named like
+    images that are not regular files: FIFOs, sockets, devices) in ``folder``."""
     found: list[Path] = []
     linked: list[Path] = []
     if recursive:
@@ -117,9 +119,10 @@ def _walk(folder: Path, recursive: bool, exclude: set[Path]) -> tuple[list[Path]
                              and (rootp / d).resolve() not in exclude)
             found.extend(rootp / f for f in sorted(files) if _is_image_name(Path(f)))
     else:
-        found = sorted(p for p in folder.iterdir() if _is_image_name(p) and (p.is_file() or p.is_symlink()))
+        found = sorted(p for p in folder.iterdir() if _is_image_name(p) and not p.is_dir())
     broken = [p for p in found if p.is_symlink() and not p.exists()]
-    return [p for p in found if p.is_file()], broken, linked
+    odd = [p for p in found if p.exists() and not p.is_file() and not p.is_dir()]  # never opened: a FIFO blocks
+    return [p for p in found if p.is_file()], broken, linked, odd
 
 
 def plan_job(
@@ -149,7 +152,10 @@ def plan_job(
         p = Path(raw)
         if p.is_dir():
             local_exclude = exclude | ({(p / DEFAULT_FOLDER).resolve()} if out_dir is None else set())
-            files, broken, linked = _walk(p, recursive, local_exclude)
+            files, broken, linked, odd = _walk(p, recursive, local_exclude)
+            for o in odd:
+                problems.append(Problem(ProblemKind.NOT_A_FILE, o, "not a regular file (a FIFO, socket or device), "
+                                        "not read"))
             for b in broken:
                 problems.append(Problem(ProblemKind.BROKEN_LINK, b, "broken symbolic link (its target is missing)"))
             for d in linked:

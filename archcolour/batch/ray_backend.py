@@ -457,9 +457,18 @@ class RayBackend:
         """:func:`archcolour.batch.run_job` with this pool instead of local threads: yields one result per
         item, in order; the manifest (``run``'s writer, on the driver) records each before it is yielded;
         no new image starts once ``cancel`` is set; stale temporary files of this plan are removed first."""
+        from .run import _lock_output_folders
+
+        locks = _lock_output_folders(plan)  # as run_job: two runs into one folder take turns
+        try:
+            yield from self._run(plan, options or BatchOptions(), cancel)
+        finally:
+            for lock in locks:
+                lock.close()
+
+    def _run(self, plan: JobPlan, options: BatchOptions, cancel: "CancelToken | None") -> Iterator[ItemResult]:
         from .run import _Manifests, _remove_stale_temps
 
-        options = options or BatchOptions()
         _remove_stale_temps(plan)
         manifests = _Manifests(plan, self, options)
 

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Iterable, Iterator
 
 from .. import diagnostics, provenance
+from ..formats import temp_stem
 from .item import BatchOptions, ItemResult, process_item
 from .pipeline import ordered_map
 from .plan import JobItem, JobPlan
@@ -111,7 +112,7 @@ def _remove_stale_temps(plan: JobPlan) -> None:
     """Delete ``.<output name>[.json].<8 hex>.tmp`` files left by a killed run, for this plan's outputs."""
     names: dict[Path, set[str]] = {}
     for it in plan.items:
-        names.setdefault(it.output.parent, set()).update({it.output.name, it.output.name + ".json"})
+        names.setdefault(it.output.parent, set()).update({temp_stem(it.output.name), temp_stem(it.output.name + ".json")})
     for folder, wanted in names.items():
         if not folder.is_dir():
             continue
@@ -186,6 +187,52 @@ def run_job(plan: JobPlan, colouriser: "Colouriser | None", options: BatchOption
     colourising (all outputs exist): the skips are still recorded.
     """
     options = options or BatchOptions()
+    locks = _lock_output_folders(plan)
+    try:
+        yield from _run(plan, colouriser, options, cancel)
+    finally:
+        for lock in locks:
+            lock.close()  # closing the file releases the lock
+
+
+#: Held by a run, for its whole length, in each output folder (beside the manifest's own lock file).
+RUN_LOCK_NAME = ".archcolour.run.lock"
+
+
+def _lock_output_folders(plan: JobPlan) -> list["provenance.FolderLock"]:
+    """Take each output folder's run lock, waiting (and saying so) while another run holds it.
+
+    Two runs into one folder then take turns: the second finds the first one's outputs done and skips
+    them instead of colourising them again, and its stale-temp clean-up can never delete a temporary
+    file the other run is still writing. A folder that cannot be locked (it cannot be created, or the
+    lock file is a symbolic link) is left to the manifest writer, which refuses it with one line.
+    """
+    if plan.output_dir is not None:
+        folders = [plan.output_dir] if plan.items else []
+    else:
+        folders = sorted({it.output.parent for it in plan.items})
+    locks: list[provenance.FolderLock] = []
+    try:
+        for folder in folders:  # sorted: two runs over the same folders lock them in the same order
+            try:
+                folder.mkdir(parents=True, exist_ok=True)
+                lock = provenance.FolderLock(folder, RUN_LOCK_NAME)
+            except OSError:  # includes provenance.UnsafePathError
+                continue
+            locks.append(lock)
+            if not lock.acquire(blocking=False):
+                log.warning("%s: another archcolour run is writing into this folder; waiting for it to finish",
+                            folder)
+                lock.acquire()
+    except BaseException:  # e.g. Ctrl-C while waiting
+        for lock in locks:
+            lock.close()
+        raise
+    return locks
+
+
+def _run(plan: JobPlan, colouriser: "Colouriser | None", options: BatchOptions,
+         cancel: CancelToken | None) -> Iterator[ItemResult]:
     jobs = options.jobs or default_jobs()
     _remove_stale_temps(plan)
     manifests = _Manifests(plan, colouriser, options)

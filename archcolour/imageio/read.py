@@ -145,10 +145,27 @@ def open_source(path: Path, is_tiff: bool) -> Image.Image | None:
         raise ImageLoadError(path, f"cannot read the image: {e}") from None
     try:
         check_pixels(path, im.width, im.height)
+        _check_jpeg_size(path, im)
     except ImageLoadError:
         im.close()
         raise
     return im
+
+
+#: No JPEG holds more pixels per byte than this: a flat grey baseline JPEG, the most compressible kind,
+#: holds about 85 (measured with Pillow at every quality); arithmetic coding does better, but not 50x.
+JPEG_MAX_PIXELS_PER_BYTE = 4096
+
+
+def _check_jpeg_size(path: Path, im: Image.Image) -> None:
+    """Refuse a JPEG whose header claims far more pixels than its bytes can hold (a truncated or
+    forged file): libjpeg would spend minutes and gigabytes filling the missing rows with grey."""
+    if im.format != "JPEG":
+        return
+    size = os.stat(path).st_size
+    if im.width * im.height > JPEG_MAX_PIXELS_PER_BYTE * max(1, size):
+        raise ImageLoadError(path, f"truncated or damaged file: its header says {im.width}x{im.height} pixels, "
+                                   f"which {size:,} bytes of JPEG cannot hold")
 
 
 # --------------------------------------------------------------------------------------------

@@ -93,6 +93,14 @@ def save_image(
                                                 description=description, jpeg_quality=int(jpeg_quality)))
 
 
+def _ascii_text(text: str | None) -> str | None:
+    """``text`` for a TIFF ASCII tag (tifffile refuses anything else): printable 7-bit ASCII, everything
+    else escaped (``\\xe9``, ``\\x1b``). The full text is in the XMP, which is UTF-8."""
+    if text is None or (text.isascii() and text.isprintable()):
+        return text
+    return "".join(c if " " <= c <= "~" else c.encode("unicode_escape").decode("ascii") for c in text)
+
+
 def _encode(f, rgb, fmt, *, xmp, exif, icc, dpi, description, jpeg_quality) -> None:
     if fmt == "TIFF":
         import tifffile
@@ -104,7 +112,8 @@ def _encode(f, rgb, fmt, *, xmp, exif, icc, dpi, description, jpeg_quality) -> N
             kwargs["iccprofile"] = bytes(icc)
         extratags = ([(700, "B", len(xmp), bytes(xmp), True)] if xmp else []) + tiff_exif_tags(exif)
         tifffile.imwrite(f, np.ascontiguousarray(rgb), photometric="rgb", planarconfig="contig", metadata=None,
-                         description=description or None, software="archcolour", extratags=extratags, **kwargs)
+                         description=_ascii_text(description) or None, software="archcolour", extratags=extratags,
+                         **kwargs)
         return
     if fmt == "PNG" and rgb.dtype == np.uint16:
         png16.write_png16(f, rgb, png16.meta_chunks(xmp, exif, icc, dpi, description))

@@ -42,8 +42,8 @@ def read_provenance(path: str | os.PathLike) -> dict[str, Any] | None:
             result = dict(side)
             result["found_in"] = []
         result["found_in"].append(f"sidecar {sidecar_path(path).name}")
-        out = side.get("output") or {}
-        result["output"] = {**(result.get("output") or {}), **{k: v for k, v in out.items() if v is not None}}
+        out = _dict(side.get("output"))
+        result["output"] = {**_dict(result.get("output")), **{k: v for k, v in out.items() if v is not None}}
         rec = out.get("sha256")
         result["output_sha256_matches"] = (sha256_file(path) == rec) if rec else None
         result["sidecar_matches"] = (side.get("document_id") == result.get("document_id")) if embedded else None
@@ -72,11 +72,11 @@ def format_provenance(path: str | os.PathLike, prov: dict[str, Any] | None) -> s
     if prov is None:
         return (f"{name}: no archcolour provenance. The file carries no archcolour XMP and has no sidecar "
                 f"{printable(sidecar_path(path).name)}; nothing here says whether or how its colours were made.")
-    src, model, eng, tool = (prov.get(k) or {} for k in ("source", "model", "engine", "tool"))
-    ai = prov.get("ai_system") or {}
+    # a sidecar is anyone's JSON: every part is checked for its shape before it is used
+    src, model, eng, tool, ai = (_dict(prov.get(k)) for k in ("source", "model", "engine", "tool", "ai_system"))
     p = printable
     lines = [f"{name}: colourised by {p(tool.get('name') or 'archcolour')} {p(tool.get('version') or '')}".rstrip(),
-             f"  found in:            {p('; '.join(prov.get('found_in') or []))}",
+             f"  found in:            {p('; '.join(map(str, _list(prov.get('found_in')))))}",
              f"  description:         {p(prov.get('description'))}",
              f"  digital source type: {p(prov.get('digital_source_type'))}"]
     if ai.get("used"):
@@ -94,12 +94,12 @@ def format_provenance(path: str | os.PathLike, prov: dict[str, Any] | None) -> s
         lines.append(f"  source document ID:  {p(src.get('document_id'))}")
     lines.append(f"  created (UTC):       {p(prov.get('created'))}")
     lines.append(f"  document ID:         {p(prov.get('document_id'))}")
-    for k, v in (prov.get("kept") or {}).items():
+    for k, v in _dict(prov.get("kept")).items():
         text = alt_text(v) if not isinstance(v, dict) or _is_lang(v) else json.dumps(v, ensure_ascii=False)
         lines.append(f"  kept {p(k)}: {p(text)}")
-    for w in prov.get("warnings") or []:
+    for w in _list(prov.get("warnings")):
         lines.append(f"  warning: {p(w)}")
-    for n in prov.get("notes") or []:
+    for n in _list(prov.get("notes")):
         lines.append(f"  note: {p(n)}")
     m = prov.get("output_sha256_matches")
     if m is True:
@@ -109,6 +109,14 @@ def format_provenance(path: str | os.PathLike, prov: dict[str, Any] | None) -> s
     if prov.get("sidecar_matches") is False:
         lines.append("  sidecar: WARNING: sidecar and embedded XMP describe different documents")
     return "\n".join(lines)
+
+
+def _dict(v: Any) -> dict:
+    return v if isinstance(v, dict) else {}
+
+
+def _list(v: Any) -> list:
+    return v if isinstance(v, list) else []
 
 
 def _is_lang(v: dict) -> bool:

@@ -98,7 +98,10 @@ def write_sidecar(output: str | os.PathLike, prov: Provenance | dict[str, Any], 
 def read_sidecar(output: str | os.PathLike) -> dict[str, Any] | None:
     """The sidecar of ``output`` (None when there is none); :class:`ProvenanceError` when unreadable."""
     p = sidecar_path(output)
-    if not p.is_file():
+    try:
+        if not p.is_file():
+            return None
+    except OSError:  # e.g. a name longer than the file system allows: there can be no such sidecar
         return None
     try:
         with open(p, "rb") as f:
@@ -106,10 +109,15 @@ def read_sidecar(output: str | os.PathLike) -> dict[str, Any] | None:
         if len(data) > SIDECAR_MAX_BYTES:
             raise ProvenanceError(f"{p.name}: sidecar larger than {SIDECAR_MAX_BYTES >> 20} MiB, not read")
         d = json.loads(data.decode("utf-8"))
-    except (OSError, ValueError) as exc:
+    except (OSError, ValueError, RecursionError) as exc:  # RecursionError: JSON nested too deeply
         raise ProvenanceError(f"{p.name}: sidecar is not valid JSON ({' '.join(str(exc).split())})") from None
     if not isinstance(d, dict) or str(d.get("schema", "")).split("/")[0] != SCHEMA.split("/")[0]:
         raise ProvenanceError(f"{p.name}: not an archcolour provenance sidecar")
+    wrong = [k for k in ("source", "model", "engine", "tool", "output", "ai_system", "kept")
+             if d.get(k) is not None and not isinstance(d[k], dict)]
+    wrong += [k for k in ("warnings", "notes") if d.get(k) is not None and not isinstance(d[k], list)]
+    if wrong:
+        raise ProvenanceError(f"{p.name}: not an archcolour provenance sidecar ({', '.join(wrong)}: wrong shape)")
     return d
 
 
@@ -209,22 +217,39 @@ def cleanup_stale_temps(folder: str | os.PathLike, recursive: bool = True) -> li
 # the manifest
 # ---------------------------------------------------------------------------------------------
 class FolderLock:
-    """An exclusive lock on ``<folder>/.archcolour.lock`` (advisory; flock, or msvcrt on Windows)."""
+    """An exclusive lock on ``<folder>/.archcolour.lock`` (advisory; flock, or msvcrt on Windows).
 
-    def __init__(self, folder: str | os.PathLike):
-        self.path = Path(folder) / LOCK_NAME
+    ``name`` picks another lock file in the folder (the batch runner holds ``.archcolour.run.lock`` for a
+    whole run, while the manifest takes this one per line: two files, so the two never wait on each other).
+    """
+
+    def __init__(self, folder: str | os.PathLike, name: str = LOCK_NAME):
+        self.path = Path(folder) / name
         self._fd = _open_nofollow(self.path, os.O_RDWR | os.O_CREAT)
 
-    def __enter__(self) -> "FolderLock":
+    def acquire(self, blocking: bool = True) -> bool:
+        """Take the lock; with ``blocking`` False, return False at once when someone else holds it."""
         try:
             import fcntl
-
-            fcntl.flock(self._fd, fcntl.LOCK_EX)
         except ImportError:  # pragma: no cover - Windows
             import msvcrt
 
             os.lseek(self._fd, 0, os.SEEK_SET)
-            msvcrt.locking(self._fd, msvcrt.LK_LOCK, 1)
+            try:
+                msvcrt.locking(self._fd, msvcrt.LK_LOCK if blocking else msvcrt.LK_NBLCK, 1)
+            except OSError:
+                if blocking:
+                    raise
+                return False
+            return True
+        try:
+            fcntl.flock(self._fd, fcntl.LOCK_EX | (0 if blocking else fcntl.LOCK_NB))
+        except BlockingIOError:
+            return False
+        return True
+
+    def __enter__(self) -> "FolderLock":
+        self.acquire()
         return self
 
     def __exit__(self, *exc: Any) -> None:
@@ -258,13 +283,26 @@ class ManifestWriter:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.run_id = str(uuid.uuid4())
         self._lock = FolderLock(self.path.parent)
+        created = False
         try:
-            self._fd = _open_nofollow(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT)
+            try:
+                self._fd = _open_nofollow(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_EXCL)
+                created = True
+            except FileExistsError:
+                self._fd = _open_nofollow(self.path, os.O_RDWR | os.O_APPEND)
+            self._write({"type": "run", "run": self.run_id, "time": utc_now(), "tool": TOOL_NAME,
+                         "version": __version__, **(run_info or {})})
         except BaseException:
+            if getattr(self, "_fd", -1) >= 0:
+                os.close(self._fd)
+            self._fd = -1
             self._lock.close()
+            if created:  # e.g. a full disk: leave no empty (or torn) manifest of ours behind
+                try:
+                    os.unlink(self.path)
+                except OSError:
+                    pass
             raise
-        self._write({"type": "run", "run": self.run_id, "time": utc_now(), "tool": TOOL_NAME,
-                     "version": __version__, **(run_info or {})})
 
     def _write(self, record: dict[str, Any]) -> None:
         line = _utf8(json.dumps(record, ensure_ascii=False, separators=(",", ":"), default=str) + "\n")

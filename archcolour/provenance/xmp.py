@@ -7,7 +7,9 @@ and defusedxml are not needed.
 """
 from __future__ import annotations
 
+
 import copy
+import dataclasses
 import re
 import xml.etree.ElementTree as ET
 from typing import Any
@@ -146,6 +148,16 @@ def to_xmp(prov: Provenance, source_xmp: bytes | None = None, *, padding: int = 
                             padding if level == 0 else 0, keep_from_record=level < 3)
         if max_size is None or len(packet) <= max_size:
             return packet
+    full = prov.source_description or ""
+    for keep in (8192, 2048, 256, 0):  # last: the source's description (it is in the packet twice)
+        if keep >= len(full):
+            continue
+        trimmed = dataclasses.replace(prov, source_description=(full[:keep] + " [...]") if keep else None)
+        packet = _serialise(trimmed, [], [], 0, keep_from_record=False)
+        if len(packet) <= max_size:
+            prov.warnings.append(f"the source's description ({len(full):,} characters) was trimmed to {keep:,} in "
+                                 f"this file's XMP, which holds at most {max_size:,} bytes; the sidecar keeps it whole")
+            return packet
     raise ProvenanceError(f"the XMP packet ({len(packet)} bytes) does not fit in {max_size} bytes")
 
 
@@ -254,7 +266,10 @@ def parse_xmp(data: bytes | str) -> dict[str, Any]:
     if rdf_el is None:
         raise ProvenanceError("no rdf:RDF element in the XMP packet")
     props: dict[str, Any] = {}
-    for desc in rdf_el.findall(f"{{{_RDF}}}Description"):
-        props.update(_struct(desc))
+    try:
+        for desc in rdf_el.findall(f"{{{_RDF}}}Description"):
+            props.update(_struct(desc))
+    except RecursionError:
+        raise ProvenanceError("XMP packet nested too deeply") from None
     return props
 

@@ -99,7 +99,8 @@ def test_bundled_weights_are_found_under_meipass_and_verified(tiny_models_dir, t
     (models / "MODEL_CARD.md").write_text("# card\n", encoding="utf-8")
     (models / "stray.safetensors").write_bytes(b"not listed in the manifest")
     datas = bundle.model_datas(models)
-    assert {Path(s).name for s, _d in datas} == {"manifest.json", "tiny.safetensors", "MODEL_CARD.md"}
+    assert {Path(s).name for s, _d in datas} == {"manifest.json", "tiny.safetensors", "tiny-guided.safetensors",
+                                                 "MODEL_CARD.md"}
     assert {d for _s, d in datas} == {"models"}
 
     meipass = tmp_path / "dist" / "_internal"
@@ -129,7 +130,7 @@ def test_build_refuses_missing_or_mismatched_weights(tiny_models_dir, tmp_path):
     shutil.copytree(tiny_models_dir, models)
     with pytest.raises(bundle.BundleError, match="model card"):
         bundle.model_datas(models)
-    assert len(bundle.model_datas(models, require_card=False)) == 2
+    assert len(bundle.model_datas(models, require_card=False)) == 3  # manifest and two weights files
     (models / "MODEL_CARD.md").write_text("# card\n", encoding="utf-8")
     with open(models / "tiny.safetensors", "ab") as f:
         f.write(b"\0")

@@ -39,3 +39,36 @@ def test_bundled_weights_verify_load_and_colourise(entry, monkeypatch):
     assert out.shape == (64, 96, 3)
     # a trained colouriser adds colour: the output is not grey everywhere
     assert np.abs(out.astype(int) - out.mean(axis=2, keepdims=True)).max() > 2
+
+
+GUIDED = [e for e in ENTRIES if "hints" in e.get("guidance", [])]
+
+
+@pytest.mark.parametrize("entry", GUIDED, ids=[e["name"] for e in GUIDED])
+def test_a_hint_visibly_moves_the_colour_of_its_region(entry, monkeypatch):
+    """Issue 10: one blue spot in the left half of a generated two-region image turns that region
+    blue; an orange one turns it warm; the other region moves far less."""
+    import torch
+
+    from archcolour import colour
+    from archcolour.engine import Guidance
+    from archcolour.hints import Hint
+
+    monkeypatch.setenv("ARCHCOLOUR_MODELS", str(MODELS))
+    c = Colouriser(model=entry["name"], device="cpu")
+    rng = np.random.default_rng(0)
+    l = np.full((240, 320), 55.0, np.float32)
+    l[:, 160:] = 35.0
+    l += rng.normal(0, 2, l.shape).astype(np.float32)
+
+    def regions(guide):
+        rgb = c.colourise(l, out_dtype=np.float32, guide=guide).rgb
+        lab = colour.rgb_to_lab(torch.from_numpy(rgb).permute(2, 0, 1))
+        return lab[1:, 40:200, 20:140].mean((1, 2)).numpy(), lab[1:, 40:200, 180:300].mean((1, 2)).numpy()
+
+    left0, right0 = regions(Guidance())
+    left_b, right_b = regions(Guidance(hints=(Hint(0.25, 0.5, -5.0, -45.0, 0.02),)))
+    left_o, _ = regions(Guidance(hints=(Hint(0.25, 0.5, 45.0, 30.0, 0.02),)))
+    assert left_b[1] < left0[1] - 10  # bluer (b down) by more than 10 units
+    assert left_o[1] > left0[1] + 10 and left_o[0] > left0[0] + 3  # warmer
+    assert abs(right_b[1] - right0[1]) < abs(left_b[1] - left0[1]) / 2  # the hint stays mostly in its region

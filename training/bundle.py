@@ -35,12 +35,28 @@ def rebundle(src: str, name: str, working_size: int, out: Path, half: bool, role
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m training.bundle")
     p.add_argument("--out", default="models")
-    p.add_argument("--default", required=True, metavar="WEIGHTS:NAME:SIZE")
+    p.add_argument("--default", metavar="WEIGHTS:NAME:SIZE")
+    p.add_argument("--add", metavar="WEIGHTS:NAME:SIZE",
+                   help="add one more model to an existing manifest (its default and other entries untouched)")
+    p.add_argument("--role", default="guided", help="role of the --add model")
+    p.add_argument("--description", default="", help="description of the --add model")
     p.add_argument("--reference", action="append", default=[], metavar="WEIGHTS:NAME:SIZE")
     p.add_argument("--half", action="store_true", help="store the default model as float16")
     a = p.parse_args(argv)
     out = Path(a.out)
     out.mkdir(parents=True, exist_ok=True)
+    if a.add:
+        from archcolour.weights import read_manifest
+
+        manifest = read_manifest(out)
+        src, name, size = a.add.rsplit(":", 2)
+        entries = [e for e in manifest["models"] if e.get("name") != name]
+        entries.append(rebundle(src, name, int(size), out, a.half, a.role, a.description or name))
+        print(write_manifest(out, entries, default=manifest["default"]))
+        print(f"{name}: sha256 {entries[-1]['sha256']}")
+        return 0
+    if not a.default:
+        p.error("--default or --add is required")
     src, name, size = a.default.rsplit(":", 2)
     entries = [rebundle(src, name, int(size), out, a.half, "default", "archcolour's own model (see MODEL_CARD.md)")]
     for spec in a.reference:

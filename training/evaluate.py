@@ -122,6 +122,18 @@ def markdown_table(results: dict[str, dict], title: str) -> str:
     return "\n".join(lines) + "\n"
 
 
+def report(table: str, results: dict, out: str | None) -> None:
+    """Print the Markdown table; with ``out``, write it there (atomically) and the raw numbers beside it."""
+    from archcolour.fsutil import atomic_write_bytes
+
+    print(table)
+    if out:
+        path = Path(out)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write_bytes(path, table.encode("utf-8"))
+        atomic_write_bytes(path.with_suffix(".json"), json.dumps(results, indent=2).encode("utf-8"))
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m training.evaluate", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -144,12 +156,7 @@ def main(argv: list[str] | None = None) -> int:
     results = evaluate(models, files, a.device, a.working_size, a.seed, aged=a.aged, scale=a.scale, upsampling=a.upsampling)
     variant = (", aged (old-print rendering)" if a.aged else "") + (f", enlarged x{a.scale:g}" if a.scale != 1 else "")
     table = markdown_table(results, f"{a.split} split of {root.name}{variant}, {a.upsampling} upsampling")
-    print(table)
-    if a.out:
-        out = Path(a.out)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(table, encoding="utf-8")
-        out.with_suffix(".json").write_text(json.dumps(results, indent=2), encoding="utf-8")
+    report(table, results, a.out)
     return 0
 
 

@@ -16,7 +16,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
@@ -28,7 +27,7 @@ from archcolour.engine import Colouriser, Guidance, reference_distribution
 from archcolour.hints import Hint
 
 from .data import default_data_root
-from .evaluate import l_of, load_rgb, split_files
+from .evaluate import l_of, load_rgb, report, split_files
 from .metrics import image_metrics
 
 COUNTS = (0, 1, 2, 5, 10, 20)
@@ -117,12 +116,7 @@ def main(argv: list[str] | None = None) -> int:
     root = Path(a.data_root) if a.data_root else default_data_root()
     s = evaluate(a.model, split_files(root, a.split, stride=a.stride), a.device)
     table = markdown(s, f"{a.split} split of {root.name}")
-    print(table)
-    if a.out:
-        out = Path(a.out)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(table, encoding="utf-8")
-        out.with_suffix(".json").write_text(json.dumps(s, indent=2), encoding="utf-8")
+    report(table, s, a.out)
     return 0
 
 

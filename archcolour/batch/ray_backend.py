@@ -467,7 +467,7 @@ class RayBackend:
                 lock.close()
 
     def _run(self, plan: JobPlan, options: BatchOptions, cancel: "CancelToken | None") -> Iterator[ItemResult]:
-        from .run import _Manifests, _remove_stale_temps
+        from .run import _Manifests, _remove_stale_temps, record_results
 
         _remove_stale_temps(plan)
         manifests = _Manifests(plan, self, options)
@@ -483,10 +483,4 @@ class RayBackend:
 
         results = self.map([refused(it) for it in plan.items], options, plan.hashes,
                            stop=lambda: cancel is not None and cancel.cancelled, on_abandoned=abandoned)
-        try:
-            for res in results:
-                manifests.record(res)
-                yield res
-        finally:
-            results.close()  # finishes (and records) what is in flight when the caller stops early
-            manifests.close()
+        yield from record_results(results, manifests)

@@ -175,6 +175,17 @@ class _Manifests:
             m.close()
 
 
+def record_results(results, manifests: "_Manifests") -> Iterator[ItemResult]:
+    """Yield each result once the manifest has it; on an early stop, finish (and record) what is in flight."""
+    try:
+        for res in results:
+            manifests.record(res)
+            yield res
+    finally:
+        results.close()
+        manifests.close()
+
+
 def run_job(plan: JobPlan, colouriser: "Colouriser | None", options: BatchOptions | None = None,
             cancel: CancelToken | None = None) -> Iterator[ItemResult]:
     """Colourise every item of ``plan``; yields one :class:`ItemResult` per item, in order.
@@ -252,10 +263,4 @@ def _run(plan: JobPlan, colouriser: "Colouriser | None", options: BatchOptions,
                           budget=IN_FLIGHT_PIXELS, stop=lambda: cancel is not None and cancel.cancelled,
                           on_abandoned=abandoned)
     with _share_cores(jobs):
-        try:
-            for res in results:
-                manifests.record(res)
-                yield res
-        finally:
-            results.close()  # finishes (and records) what is in flight when the caller stops early
-            manifests.close()
+        yield from record_results(results, manifests)

@@ -51,6 +51,23 @@ def test_an_untagged_greyscale_source_gives_an_srgb_tagged_output(tmp_path):
         assert icc and "sRGB" in M.icc_description(icc), out
 
 
+def test_the_embedded_srgb_profile_is_the_same_bytes_in_every_process():
+    """Issue 13: LittleCMS stamps the current time into the profile header (bytes 24:36), so two runs
+    gave outputs that differ. Two processes, in different seconds, must build the same bytes."""
+    import struct
+    import subprocess
+    import sys
+    import time
+
+    code = "import sys; from archcolour.imageio.metadata import srgb_profile; sys.stdout.buffer.write(srgb_profile())"
+    first = subprocess.run([sys.executable, "-c", code], capture_output=True, check=True).stdout
+    time.sleep(1.1 - time.time() % 1)  # into the next second (the header's resolution)
+    second = subprocess.run([sys.executable, "-c", code], capture_output=True, check=True).stdout
+    assert first == second == M.srgb_profile()
+    assert struct.unpack(">6H", first[24:36]) == M.ICC_HEADER_DATE
+    assert first[36:40] == b"acsp" and "sRGB" in M.icc_description(first)
+
+
 # -- EXIF -------------------------------------------------------------------------------------------
 def _exif(orientation=6) -> bytes:
     e = Image.Exif()

@@ -205,12 +205,36 @@ def tiff_exif_tags(exif: bytes | None) -> list[tuple]:
 # --------------------------------------------------------------------------------------------
 # ICC
 # --------------------------------------------------------------------------------------------
+#: The creation date written into the header of the sRGB profile we embed (ICC header bytes 24:36).
+ICC_HEADER_DATE = (2000, 1, 1, 0, 0, 0)
+
+
+def _fixed_icc_date(icc: bytes) -> bytes:
+    """``icc`` with its header date set to :data:`ICC_HEADER_DATE` (and its profile ID, when it has
+    one, recomputed: the MD5 of the profile with the flags, rendering intent and ID fields zeroed)."""
+    import hashlib
+    import struct
+
+    b = bytearray(icc)
+    b[24:36] = struct.pack(">6H", *ICC_HEADER_DATE)
+    if any(b[84:100]):
+        z = bytearray(b)
+        z[44:48] = z[64:68] = bytes(4)
+        z[84:100] = bytes(16)
+        b[84:100] = hashlib.md5(z).digest()
+    return bytes(b)
+
+
 @lru_cache(maxsize=1)
 def srgb_profile() -> bytes:
-    """A small sRGB ICC profile (Pillow/LittleCMS built-in)."""
+    """A small sRGB ICC profile (Pillow/LittleCMS built-in), the same bytes in every process.
+
+    LittleCMS stamps the time of the call into the header; a fixed date makes outputs of the same
+    input byte-identical across runs (issue 13).
+    """
     from PIL import ImageCms
 
-    return ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    return _fixed_icc_date(ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes())
 
 
 def icc_description(icc: bytes | None) -> str | None:

@@ -13,6 +13,8 @@ inside models and training pipelines.
 """
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import torch
 from torch import nn
@@ -30,13 +32,16 @@ Y_FROM_LINEAR_RGB = _XYZ_FROM_RGB[1]
 DEFAULT_CHUNK_ROWS = 256
 
 
+@functools.lru_cache(maxsize=None)
 def _matrix(dtype: torch.dtype, device: torch.device, inverse: bool = False) -> torch.Tensor:
+    """The RGB -> XYZ matrix (or its inverse), built once per dtype and device (no per-call rebuild)."""
     m = torch.tensor(_XYZ_FROM_RGB, dtype=torch.float64)
     if inverse:
         m = torch.linalg.inv(m)
     return m.to(device=device, dtype=dtype)
 
 
+@functools.lru_cache(maxsize=None)
 def _white(dtype: torch.dtype, device: torch.device) -> torch.Tensor:
     return torch.tensor(_WHITE_D65, dtype=dtype, device=device).view(3, 1, 1)
 
@@ -65,9 +70,12 @@ def cie_f(t):
     return _where(t > 0.008856, t.clip(min=0) ** (1.0 / 3.0), 7.787 * t + 16.0 / 116.0)
 
 
+_F_KNEE = 0.2068966  # cie_f(0.008856)
+
+
 def cie_f_inv(f):
     """Inverse of :func:`cie_f`."""
-    return _where(f > 0.2068966, f * f * f, (f - 16.0 / 116.0) / 7.787)
+    return _where(f > _F_KNEE, f * f * f, (f - 16.0 / 116.0) / 7.787)
 
 
 def y_to_l(y):
@@ -199,15 +207,38 @@ class LabToRGB(nn.Module):
         return lab_to_rgb(lab, self.chunk_rows)
 
 
-def lab_to_rgb_unclipped(lab: torch.Tensor) -> torch.Tensor:
-    """CIELAB -> linear-gamma-encoded sRGB *without* the final clip (values outside [0, 1] are out of gamut)."""
+def lab_to_linear(lab: torch.Tensor) -> torch.Tensor:
+    """CIELAB (..., 3, H, W) -> *linear* sRGB, unclipped (values outside [0, 1] are out of gamut).
+
+    The result is a (..., 3, H, W) view of channels-last memory (one 3x3 matrix product per pixel),
+    so ``.movedim(-3, -1)`` of it is contiguous: the layout image files use. Written for speed (the
+    engine runs it on every output pixel): few passes over memory, in place where possible.
+    """
     lab = _float(lab)
     L, a, b = lab.unbind(-3)
-    fy = (L + 16.0) / 116.0
-    fx = a / 500.0 + fy
-    fz = (fy - b / 200.0).clamp_min(0.0)  # scikit-image clips negative z to 0
-    xyz = cie_f_inv(torch.stack((fx, fy, fz), dim=-3)) * _white(lab.dtype, lab.device)
-    return linear_to_srgb(_apply_matrix(_matrix(lab.dtype, lab.device, inverse=True), xyz))
+    f = torch.empty((*L.shape, 3), dtype=lab.dtype, device=lab.device)  # (fx, fy, fz), channels last
+    fy = torch.add(L, 16.0, out=f[..., 1]).div_(116.0)
+    torch.add(fy, a, alpha=1.0 / 500.0, out=f[..., 0])
+    torch.add(fy, b, alpha=-1.0 / 200.0, out=f[..., 2]).clamp_min_(0.0)  # scikit-image clips negative z to 0
+    xyz = torch.where(f > _F_KNEE, f.pow(3), f.sub(16.0 / 116.0).mul_(1.0 / 7.787)).mul_(_white(lab.dtype, lab.device).view(3))
+    return torch.matmul(xyz, _matrix(lab.dtype, lab.device, inverse=True).T).movedim(-1, -3)
+
+
+def lab_to_rgb_unclipped(lab: torch.Tensor) -> torch.Tensor:
+    """CIELAB -> gamma-encoded sRGB *without* the final clip (values outside [0, 1] are out of gamut)."""
+    return linear_to_srgb(lab_to_linear(lab))
+
+
+def linear_gamut_bounds(tol: float = 1e-4) -> tuple[float, float]:
+    """Linear-light values whose sRGB encoding is exactly -tol and 1 + tol: the gamut test
+    ``-tol <= srgb <= 1 + tol`` done on linear values (the transfer function is monotonic)."""
+    return -tol / 12.92, float(srgb_to_linear(np.float64(1.0 + tol)))
+
+
+def out_of_gamut(lin: torch.Tensor, tol: float = 1e-4) -> torch.Tensor:
+    """(..., 3, H, W) linear RGB -> (..., H, W) bool: the pixels outside the sRGB gamut (beyond ``tol``)."""
+    lo, hi = linear_gamut_bounds(tol)
+    return (lin - (lo + hi) / 2).abs_().gt_((hi - lo) / 2).any(dim=-3)  # one pass fewer than lo/hi tests
 
 
 def gamut_map_ab(l: torch.Tensor, ab: torch.Tensor, iterations: int = 8, tol: float = 1e-4) -> torch.Tensor:
@@ -217,9 +248,7 @@ def gamut_map_ab(l: torch.Tensor, ab: torch.Tensor, iterations: int = 8, tol: fl
     chroma scale). This is what lets the engine guarantee that the output's lightness is the input's:
     clipping RGB instead would change L. Shapes: l (..., 1, H, W), ab (..., 2, H, W).
     """
-    lab = torch.cat((l, ab), dim=-3)
-    rgb = lab_to_rgb_unclipped(lab)
-    bad = ((rgb < -tol) | (rgb > 1 + tol)).any(dim=-3)  # (..., H, W)
+    bad = out_of_gamut(lab_to_linear(torch.cat((l, ab), dim=-3)), tol)  # (..., H, W)
     if not bool(bad.any()):
         return ab
     ab = ab.clone()
@@ -233,9 +262,35 @@ def gamut_map_ab(l: torch.Tensor, ab: torch.Tensor, iterations: int = 8, tol: fl
     for _ in range(iterations):
         mid = (lo + hi) / 2
         cand = torch.cat((lb, abb * mid), dim=-1).T.reshape(3, -1, 1)
-        out = lab_to_rgb_unclipped(cand).reshape(3, -1).T
-        ok = ((out >= -tol) & (out <= 1 + tol)).all(dim=-1, keepdim=True)
+        ok = ~out_of_gamut(lab_to_linear(cand), tol).reshape(-1, 1)
         lo = torch.where(ok, mid, lo)
         hi = torch.where(ok, hi, mid)
     ab_t[bad] = abb * lo
     return ab
+
+
+#: Steps of the linear-light axis in the tables of :func:`encode_linear` (2^20: the table's rounding
+#: moves a 16-bit code by at most one level, an 8-bit code by one level for about 1 value in 10^4).
+ENCODE_STEPS = 1 << 20
+
+
+@functools.lru_cache(maxsize=None)
+def _encode_table(dtype: str) -> np.ndarray:
+    scale = float(np.iinfo(dtype).max)
+    lin = np.linspace(0.0, 1.0, ENCODE_STEPS + 1)
+    return np.clip(np.rint(linear_to_srgb(lin) * scale), 0, scale).astype(dtype)
+
+
+def encode_linear(lin: torch.Tensor, out: np.ndarray) -> np.ndarray:
+    """Linear RGB (3, h, W) -> gamma-encoded sRGB integers in ``out`` (h, W, 3), uint8 or uint16.
+
+    The sRGB transfer function and the rounding are one table lookup per value (a table of
+    :data:`ENCODE_STEPS` + 1 entries per output type, built once): the same codes as
+    ``round(linear_to_srgb(clip(lin, 0, 1)) * max)`` to within the table's step, and far cheaper than
+    the power function. ``lin`` is clobbered; its values must be finite and below 2000.
+    """
+    table = _encode_table(out.dtype.name)
+    # truncation toward zero of x + 0.5 rounds x >= 0; take(mode="clip") is the clip to [0, 1]
+    idx = lin.mul_(ENCODE_STEPS).add_(0.5).to(torch.int32)  # keeps lin's memory layout
+    np.take(table, idx.permute(1, 2, 0).numpy(), out=out, mode="clip")
+    return out

@@ -27,8 +27,9 @@ log = logging.getLogger(__name__)
 
 #: Rows per strip when recombining at full resolution (at most; wide images use fewer rows).
 STRIP_ROWS = 256
-#: Pixels per strip: bounds the float temporaries of the Lab -> RGB conversion (~15 of them).
-STRIP_PIXELS = 1 << 20
+#: Pixels per strip: bounds the float temporaries of the Lab -> RGB conversion (~15 of them), and
+#: keeps them in the CPU's cache (128K pixels measured about 1.3x faster than 1M on 1024x768 images).
+STRIP_PIXELS = 1 << 17
 #: The network's input is at most this many working sizes long, and at most this many working sizes
 #: squared in pixels, whatever the image's shape (a 1 x 20,000 strip must not become 192 x 3.8 million).
 MAX_NETWORK_SIDE_FACTOR = 4
@@ -342,9 +343,7 @@ class Colouriser:
         y0 = ys.floor().long()
         y1 = (y0 + 1).clamp(max=h - 1)
         wy = (ys - y0).float()[None, :, None]
-        a = ab_x.index_select(1, y0)
-        b = ab_x.index_select(1, y1)
-        return a.add_((b - a).mul_(wy))
+        return torch.lerp(ab_x.index_select(1, y0), ab_x.index_select(1, y1), wy)
 
     @classmethod
     def upsample_ab_rows(cls, ab_small: torch.Tensor, H: int, W: int, top: int, bottom: int) -> torch.Tensor:
@@ -358,19 +357,25 @@ class Colouriser:
         return cls.lerp_rows(cls.upsample_ab_x(ab_small, W), H, top, bottom)
 
     @staticmethod
-    def lab_strip_to_rgb(l: torch.Tensor, ab: torch.Tensor, tol: float = 1e-4) -> torch.Tensor:
-        """(1, h, W) L + (2, h, W) ab -> sRGB (3, h, W) in [0, 1], out-of-gamut chroma reduced.
+    def lab_strip_to_linear(l: torch.Tensor, ab: torch.Tensor, tol: float = 1e-4) -> torch.Tensor:
+        """(1, h, W) L + (2, h, W) ab -> *linear* sRGB (3, h, W), out-of-gamut chroma reduced.
 
-        The same result as ``lab_to_rgb(cat(l, gamut_map_ab(l, ab)))``, but the conversion runs once
+        The same result as ``lab_to_linear(cat(l, gamut_map_ab(l, ab)))``, but the conversion runs once
         over the strip and the gamut search only over the (few) out-of-gamut pixels.
         """
-        rgb = colour.lab_to_rgb_unclipped(torch.cat((l, ab), dim=0))
-        bad = ((rgb < -tol) | (rgb > 1 + tol)).any(dim=0)
+        lin = colour.lab_to_linear(torch.cat((l, ab), dim=0))
+        bad = colour.out_of_gamut(lin, tol).view(-1)
         if bool(bad.any()):
-            lb = l[:, bad][..., None]  # (1, P, 1)
-            abb = colour.gamut_map_ab(lb, ab[:, bad][..., None], tol=tol)  # (2, P, 1)
-            rgb[:, bad] = colour.lab_to_rgb_unclipped(torch.cat((lb, abb), dim=0))[..., 0]
-        return rgb.clamp_(0.0, 1.0)
+            idx = bad.nonzero().squeeze(1)
+            lb = l.reshape(1, -1).index_select(1, idx)[..., None]  # (1, P, 1)
+            abb = colour.gamut_map_ab(lb, ab.reshape(2, -1).index_select(1, idx)[..., None], tol=tol)  # (2, P, 1)
+            lin.view(3, -1)[:, idx] = colour.lab_to_linear(torch.cat((lb, abb), dim=0))[..., 0]
+        return lin
+
+    @classmethod
+    def lab_strip_to_rgb(cls, l: torch.Tensor, ab: torch.Tensor, tol: float = 1e-4) -> torch.Tensor:
+        """(1, h, W) L + (2, h, W) ab -> sRGB (3, h, W) in [0, 1], out-of-gamut chroma reduced."""
+        return colour.linear_to_srgb(cls.lab_strip_to_linear(l, ab, tol)).clamp_(0.0, 1.0)
 
     def recombine(self, l_full: torch.Tensor, pred: Prediction | torch.Tensor, out_dtype=np.uint8,
                   strip_rows: int | None = None) -> np.ndarray:
@@ -404,9 +409,8 @@ class Colouriser:
             l = l_full[top:bottom][None]
             rows = self.lerp_rows(planes_x, H, top, bottom)
             ab = upsample.apply_coefficients(l, rows) if guided else rows
-            rgb = self.lab_strip_to_rgb(l, ab).permute(1, 2, 0)
             if scale is None:
-                out[top:bottom] = rgb.numpy()
+                out[top:bottom] = self.lab_strip_to_rgb(l, ab).permute(1, 2, 0).numpy()
             else:
-                out[top:bottom] = rgb.mul_(scale).round_().numpy().astype(out_dtype)
+                colour.encode_linear(self.lab_strip_to_linear(l, ab), out[top:bottom])
         return out

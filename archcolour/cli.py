@@ -27,6 +27,7 @@ from typing import Callable, Iterator, TextIO
 from . import __version__, diagnostics
 from .choices import DEVICES, MAX_WORKING_SIZE, MIN_WORKING_SIZE, UPSAMPLING, VIVIDNESS_RANGE, check_working_size
 from .formats import OUTPUT_KEYS
+from .naming import DEFAULT_TEMPLATE
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 BACKENDS = ("local", "ray")
@@ -204,7 +205,8 @@ def _add_colourise(sub) -> None:
         help="colourise images and folders of images",
         description=(
             "Colourise black-and-white photographs. Each INPUT is an image file or a folder of images.\n"
-            "Outputs are named <name>_colourised.<ext> in the output folder, mirroring sub-folders;\n"
+            "Outputs are named <name>_colourised.<ext> (see --name-template) in the output folder,\n"
+            "mirroring sub-folders;\n"
             "they keep the source's size and lightness. Sources are never modified. An existing output\n"
             "made from the same source (its provenance says so) is skipped unless --overwrite is given;\n"
             "one made from another source, or a file without archcolour provenance, is a conflict: it is\n"
@@ -221,6 +223,9 @@ def _add_colourise(sub) -> None:
     p.add_argument("-o", "--output", metavar="OUTDIR", default="colourised",
                    help="output folder (default: ./colourised)")
     p.add_argument("-r", "--recursive", action="store_true", help="include images in sub-folders")
+    p.add_argument("--name-template", metavar="TEMPLATE", default=DEFAULT_TEMPLATE,
+                   help="output file names: {stem} is the source's name without its extension, the format's "
+                        "extension is added (default: %(default)s)")
     p.add_argument("-f", "--format", choices=OUTPUT_KEYS, default="same",
                    help="output format (default: same as the input)")
     p.add_argument("--overwrite", action="store_true",
@@ -250,6 +255,10 @@ def _add_colourise(sub) -> None:
                         "folder (format: docs/HINTS.md); needs a model that takes hints")
     p.add_argument("--reference", metavar="IMAGE",
                    help="a colour photograph whose colours steer the whole batch (e.g. today's photo of the site)")
+    p.add_argument("--image-settings", metavar="FILE.json",
+                   help="images' own settings overriding the run's: working size, model, vividness, upsampling, "
+                        "per image of a folder (format: docs/HINTS.md; the desktop application's "
+                        "image-settings.json)")
     p.add_argument("--vividness", type=_vividness, default=1.0, metavar="V",
                    help="scale the colour's strength: 1 as predicted (default), 0 grey, up to 2")
     p.add_argument("--upsampling", choices=UPSAMPLING, default="guided",
@@ -293,8 +302,14 @@ def _colourise(args: argparse.Namespace, out: TextIO, err: TextIO, cleanup: cont
         except HintsError as e:
             err.write(f"archcolour: error: {e}\n")
             return EXIT_USAGE
+    own_settings = None
+    if getattr(args, "image_settings", None):
+        own_settings = _load_image_settings(args.image_settings, err)
+        if own_settings is None:
+            return EXIT_USAGE
     try:
-        plan = batch.plan_job(args.inputs, Path(args.output), recursive=args.recursive, fmt=args.format)
+        plan = batch.plan_job(args.inputs, Path(args.output), recursive=args.recursive, fmt=args.format,
+                              name_template=getattr(args, "name_template", DEFAULT_TEMPLATE))
     except batch.PlanError as e:
         _error(err, e)
         return EXIT_USAGE
@@ -327,7 +342,8 @@ def _colourise(args: argparse.Namespace, out: TextIO, err: TextIO, cleanup: cont
             else:
                 colouriser = Colouriser(args.weights, model=args.model, device=args.device,
                                         working_size=args.working_size, seed=args.seed, upsampling=args.upsampling)
-            if hints_file is not None and not colouriser.accepts_hints:
+            if hints_file is not None and not colouriser.accepts_hints and not (own_settings and own_settings.models()):
+                # (with images' own models, an image whose model takes no hints fails alone, in one line)
                 raise ValueError(f"the model {colouriser.info.name} does not take colour hints "
                                  "(see `archcolour models`)")
             if args.reference:
@@ -348,6 +364,9 @@ def _colourise(args: argparse.Namespace, out: TextIO, err: TextIO, cleanup: cont
             out.write(f"Model {info.name} ({info.architecture}, {info.short_hash}) on {colouriser.device_name}, "
                       f"working size {colouriser.working_size} px; {len(plan.items)} image(s) -> "
                       f"{_printable(args.output)}\n")
+            if own_settings is not None:
+                n_own = sum(own_settings.for_image(it.rel or it.source.name) is not None for it in plan.items)
+                out.write(f"{n_own} image(s) with their own settings ({_printable(own_settings.path)})\n")
             out.flush()
 
     c2pa_config = None
@@ -369,7 +388,7 @@ def _colourise(args: argparse.Namespace, out: TextIO, err: TextIO, cleanup: cont
     options = batch.BatchOptions(fmt=args.format, overwrite=args.overwrite, replace_foreign=args.replace_foreign,
                                  jpeg_quality=args.jpeg_quality, bit_depth=args.bit_depth, sidecar=args.sidecar,
                                  manifest=args.manifest, jobs=args.jobs, c2pa=c2pa_config, hints=hints_file,
-                                 reference=reference, vividness=args.vividness)
+                                 reference=reference, vividness=args.vividness, image_settings=own_settings)
     cancel = batch.CancelToken()
     progress = _Progress(len(plan.items), err, out, quiet=args.quiet)
     summary = batch.Summary(failed=len(missing))
@@ -409,6 +428,22 @@ def _colourise(args: argparse.Namespace, out: TextIO, err: TextIO, cleanup: cont
         return EXIT_INTERRUPTED
     out.write(f"Summary: {summary}\n")
     return EXIT_OK if summary.ok and not summary.conflicts else EXIT_FAILED
+
+
+def _load_image_settings(path: str, err: TextIO):
+    """The images' own settings, checked up front (the file, and that every model it names is bundled);
+    None after saying why in one line."""
+    from . import image_settings
+    from .weights import WeightsError, list_bundled
+
+    try:
+        own = image_settings.load(path)
+        if own.models():
+            image_settings.check_models(own, [e["name"] for e in list_bundled()])
+    except (image_settings.ImageSettingsError, WeightsError) as e:
+        _error(err, e)
+        return None
+    return own
 
 
 @contextlib.contextmanager

@@ -279,3 +279,31 @@ def test_summary_counts():
     s = summarise(rs)
     assert (s.done, s.skipped, s.failed, s.total, s.ok) == (2, 1, 1, 4, False)
     assert str(s) == "2 done, 1 skipped, 1 failed"
+
+
+# -- the executor hook (issue 13): another backend runs the items, run_job keeps the rest --------------------
+def test_run_job_with_another_executor_records_its_results_in_order(tmp_path):
+    files = make_tree(tmp_path / "in")
+    plan = plan_job([tmp_path / "in"], tmp_path / "out")
+    seen = {}
+
+    def executor(items, options, hashes, *, stop, on_abandoned):
+        seen["items"] = list(items)
+        for it in seen["items"]:
+            yield batch.ItemResult(it.source, it.output, "failed", f"by the executor: {it.source.name}", 0.0)
+
+    results = list(run_job(plan, None, BatchOptions(), executor=executor))
+    assert [r.source for r in results] == [files["a"], files["b"]] == [it.source for it in seen["items"]]
+    lines = [r for r in __import__("archcolour").provenance.read_manifest(tmp_path / "out" / "manifest.jsonl")
+             if r.get("type") == "item"]
+    assert [r["message"] for r in lines] == ["by the executor: a.jpg", "by the executor: b.png"]
+
+
+def test_the_ray_backend_uses_only_public_names_of_the_batch_modules():
+    import ast
+
+    src = Path(batch.__file__).with_name("ray_backend.py").read_text()
+    private = [(n.module, a.name) for n in ast.walk(ast.parse(src)) if isinstance(n, ast.ImportFrom)
+               and (n.module or "").lstrip(".") in ("run", "item", "plan", "state", "pipeline", "colourisers")
+               for a in n.names if a.name.startswith("_")]
+    assert private == []

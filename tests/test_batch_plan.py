@@ -90,3 +90,43 @@ def test_a_source_name_that_is_not_utf8_is_recorded(tmp_path, tiny_models_dir):
     assert P.read_sidecar(r.output)["source"]["name"] == "caf\ufffd.png"
     [rec] = P.iter_items(P.read_manifest(tmp_path / "out" / P.MANIFEST_NAME))
     assert rec["source"].endswith("caf\udce9.png")  # the exact name, escaped in the JSON line
+
+
+# -- the naming rule (issue 13): one implementation, in the planner -------------------------------------
+def test_the_planner_names_outputs_with_a_template_and_can_flatten(tmp_path):
+    d = tmp_path / "in"
+    (d / "sub").mkdir(parents=True)
+    _img(d / "a.png")
+    _img(d / "sub" / "b.jpg", 1)
+    out = tmp_path / "out"
+    plan = plan_job([d], out, recursive=True, name_template="{stem}-colour", fmt="png")
+    assert [it.output for it in plan.items] == [out / "a-colour.png", out / "sub" / "b-colour.png"]
+    assert [it.rel for it in plan.items] == ["a.png", "sub/b.jpg"]  # hints and settings keep their keys
+    flat = plan_job([d], out, recursive=True, name_template="{stem}-colour", mirror=False)
+    assert [it.output for it in flat.items] == [out / "a-colour.png", out / "b-colour.jpg"]
+
+
+def test_a_flattened_name_clash_and_a_template_landing_on_a_source_fail_those_items_only(tmp_path):
+    d = tmp_path / "in"
+    (d / "x").mkdir(parents=True)
+    (d / "y").mkdir()
+    _img(d / "x" / "p.png")
+    _img(d / "y" / "p.png", 1)
+    plan = plan_job([d], tmp_path / "out", recursive=True, mirror=False)
+    assert plan.items[0].error is None
+    assert "also the output of" in plan.items[1].error and "mirror the sub-folders" in plan.items[1].error
+    # the bare "{stem}" with the input folder as output folder: each output would be its source
+    same = plan_job([d / "x"], d / "x", name_template="{stem}")
+    assert "overwrite a source" in same.items[0].error and "file-name template" in same.items[0].error
+
+
+def test_a_bad_template_is_a_plan_error():
+    import pytest
+
+    from archcolour.batch import PlanError
+    from archcolour.naming import DEFAULT_TEMPLATE, SUFFIX, output_name
+
+    assert DEFAULT_TEMPLATE == "{stem}" + SUFFIX and output_name("a/b.tif", ".png") == "b_colourised.png"
+    for bad in ("colourised", "{stem}/x", "{stem}_{date}", "{}", "{stem"):
+        with pytest.raises(PlanError):
+            plan_job([], "out", name_template=bad)

@@ -17,6 +17,7 @@ import numpy as np
 
 from .. import diagnostics, formats, provenance
 from ..fsutil import sha256_file
+from .colourisers import Colourisers
 from .plan import JobItem
 from .state import OutputCheck, OutputState, SourceHashes, check_output, needs_work
 
@@ -24,6 +25,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from .. import c2pa_signing
     from ..engine import Colouriser, Guidance, Reference
     from ..hints import HintsFile
+    from ..image_settings import ImageSettings, ImageSettingsFile
 
 log = logging.getLogger(__name__)
 
@@ -44,13 +46,23 @@ class BatchOptions:
     hints: "HintsFile | None" = None  # colour hints, looked up per image (archcolour.hints)
     reference: "Reference | None" = None  # one reference photograph's colour for the whole batch
     vividness: float = 1.0  # chroma scale on the predicted colour (1 = as predicted)
+    #: images' own settings (working size, model, vividness, upsampling), looked up per image like hints
+    image_settings: "ImageSettingsFile | None" = None
+
+    def settings_for(self, item: JobItem) -> "ImageSettings | None":
+        """The image's own settings (archcolour.image_settings), None when it has none: the run's apply."""
+        if self.image_settings is None:
+            return None
+        return self.image_settings.for_image(item.rel or item.source.name)
 
     def guidance_for(self, item: JobItem) -> "Guidance":
         from ..engine import Guidance
 
         hints = self.hints.for_image(item.rel or item.source.name) if self.hints is not None else ()
+        own = self.settings_for(item)
+        vividness = own.vividness if own is not None and own.vividness is not None else self.vividness
         return Guidance(hints=tuple(hints), reference=self.reference.distribution if self.reference else None,
-                        vividness=float(self.vividness))
+                        vividness=float(vividness))
 
 
 @dataclass
@@ -72,6 +84,8 @@ class ItemResult:
     audit_error: str | None = None
     #: the user's guidance for items colourised with some (provenance's "guidance" form); None otherwise
     guidance: dict | None = None
+    #: the image's own settings it was colourised with (archcolour.image_settings JSON); None: the run's
+    image_settings: dict | None = None
 
     @property
     def conflict(self) -> bool:
@@ -127,9 +141,13 @@ def _skip(item: JobItem, chk: OutputCheck, options: BatchOptions, t0: float) -> 
     return res
 
 
-def process_item(item: JobItem, colouriser: "Colouriser | None", options: BatchOptions,
+def process_item(item: JobItem, colouriser: "Colouriser | Colourisers | None", options: BatchOptions,
                  hashes: SourceHashes | None = None) -> ItemResult:
     """Do one item; never raises for a problem with this item (it becomes a failed result).
+
+    ``colouriser`` is the run's colouriser, or a :class:`~.colourisers.Colourisers` holding it and the
+    other models images ask for (a run passes one for all its items, so each model loads once); the
+    item runs with what its own settings ask for (``options.settings_for``).
 
     Warnings the imaging libraries give while this item is read or written become notes of its result
     (``diagnostics.collecting``), not lines that do not say which file they are about.
@@ -142,7 +160,7 @@ def process_item(item: JobItem, colouriser: "Colouriser | None", options: BatchO
     return res
 
 
-def _process(item: JobItem, colouriser: "Colouriser | None", options: BatchOptions,
+def _process(item: JobItem, colouriser: "Colouriser | Colourisers | None", options: BatchOptions,
              hashes: SourceHashes | None) -> ItemResult:
     t0 = time.perf_counter()
     try:
@@ -151,7 +169,8 @@ def _process(item: JobItem, colouriser: "Colouriser | None", options: BatchOptio
             return _skip(item, chk, options, t0)
         if colouriser is None:
             raise RuntimeError("no model loaded")
-        return _colourise(item, colouriser, options, hashes, t0)
+        own = Colourisers.of(colouriser).for_settings(options.settings_for(item))
+        return _colourise(item, own, options, hashes, t0)
     except Exception as e:  # noqa: BLE001 - one file's failure never stops the batch
         log.debug("failed on %s", item.source, exc_info=True)
         return ItemResult(item.source, item.output, "failed", one_line(e), time.perf_counter() - t0)
@@ -169,6 +188,7 @@ def _colourise(item: JobItem, colouriser: "Colouriser", options: BatchOptions, h
             pass
     fmt = formats.format_for_extension(item.output.suffix)
     guide = options.guidance_for(item)
+    _check_reference(guide, colouriser)
     out = colouriser.colourise(loaded.l, out_dtype=out_dtype(loaded.bit_depth, fmt, options.bit_depth), guide=guide)
     loaded.l = None  # the lightness is no longer needed: free it before encoding
     ref = options.reference
@@ -202,7 +222,18 @@ def _colourise(item: JobItem, colouriser: "Colouriser", options: BatchOptions, h
                       list(loaded.notes) + list(prov.warnings) + notes, source_sha256=prov.source_sha256,
                       output_sha256=out_sha, model=getattr(info, "name", None),
                       model_sha256=getattr(info, "sha256", None),
-                      guidance=prov.to_dict()["guidance"] if not guide.empty else None)
+                      guidance=prov.to_dict()["guidance"] if not guide.empty else None,
+                      image_settings=own.to_json() if (own := options.settings_for(item)) is not None else None)
+
+
+def _check_reference(guide: "Guidance", colouriser: "Colouriser") -> None:
+    """A reference read for the run's model, given to another model (an image's own) with other bins: one line."""
+    bins = getattr(colouriser, "reference_bins", 0)
+    if guide.reference is None or not bins:
+        return  # no reference, or a model that takes none (the engine says so in one line)
+    if int(guide.reference.numel()) != bins * bins + 1:
+        raise ValueError(f"the model {colouriser.info.name!r} takes a reference of another kind than the run's "
+                         "model; this image's own model cannot use the batch's reference photograph")
 
 
 def _digest(written: Any) -> tuple[str, int]:

@@ -2,8 +2,9 @@
 
 Rules, checked here and in the tests:
 
-* outputs are named ``<stem>_colourised.<ext>`` in the output folder, mirroring the sub-folders of an
-  input folder; ``fmt="same"`` keeps the source's extension;
+* outputs are named by a template (:mod:`archcolour.naming`; default ``<stem>_colourised.<ext>``) in the
+  output folder, mirroring the sub-folders of an input folder unless ``mirror=False``; ``fmt="same"``
+  keeps the source's extension;
 * an output that would land on a source, or that two sources would share, is refused (the item fails,
   the batch goes on);
 * files that archcolour wrote (recognised by their provenance, not their name) are never taken as
@@ -19,10 +20,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable
 
-from .. import formats, provenance
+from .. import formats, naming, provenance
+from ..naming import DEFAULT_TEMPLATE, SUFFIX  # noqa: F401 - SUFFIX re-exported by archcolour.batch
 from .state import OutputState, SourceHashes, check_output
 
-SUFFIX = "_colourised"
 DEFAULT_FOLDER = "colourised"
 
 
@@ -97,8 +98,14 @@ def output_extension(source: Path, fmt: str = "same") -> str:
         raise PlanError(str(e)) from None
 
 
-def output_name(source: Path, fmt: str = "same") -> str:
-    return f"{source.stem}{SUFFIX}{output_extension(source, fmt)}"
+def output_name(source: Path, fmt: str = "same", template: str = DEFAULT_TEMPLATE) -> str:
+    """The output's file name: ``template`` (:func:`archcolour.naming.output_name`) and the format's extension."""
+    try:
+        return naming.output_name(source, output_extension(source, fmt), template)
+    except PlanError:
+        raise
+    except ValueError as e:
+        raise PlanError(str(e)) from None
 
 
 def _is_image_name(p: Path) -> bool:
@@ -132,18 +139,21 @@ def plan_job(
     recursive: bool = False,
     fmt: str = "same",
     overwrite: bool = False,  # noqa: ARG001 - kept for the contract; what runs is decided by needs_work
+    name_template: str = DEFAULT_TEMPLATE,
+    mirror: bool = True,
 ) -> JobPlan:
     """Turn files and folders into job items.
 
     ``output_dir`` None puts outputs in a ``colourised`` folder beside each source (the GUI's default;
     the CLI passes ``./colourised``). Files inside an input folder keep their sub-folder under the
-    output folder. Output folders found while walking are not descended into; archcolour's own
-    outputs are left out wherever they are.
+    output folder (``mirror=False``: all directly in it). Outputs are named by ``name_template``
+    (:mod:`archcolour.naming`). Output folders found while walking are not descended into;
+    archcolour's own outputs are left out wherever they are.
     """
     out_dir = Path(output_dir) if output_dir is not None else None
     if out_dir is not None and out_dir.exists() and not out_dir.is_dir():
         raise PlanError(f"output folder {out_dir} exists and is not a folder")
-    output_extension(Path("x.png"), fmt)  # validates fmt
+    output_name(Path("x.png"), fmt, name_template)  # validates fmt and the template
     problems: list[Problem] = []
     exclude: set[Path] = {out_dir.resolve()} if out_dir is not None else set()
 
@@ -173,15 +183,18 @@ def plan_job(
                 problems.append(Problem(ProblemKind.NO_IMAGES, p, "no images found"
                                         + ("" if recursive else " (use --recursive for sub-folders)")))
             for f in files:
-                base = (out_dir / f.relative_to(p).parent) if out_dir is not None else (f.parent / DEFAULT_FOLDER)
-                pairs.append((f, base / output_name(f, fmt), f.relative_to(p).as_posix()))
+                if out_dir is None:
+                    base = f.parent / DEFAULT_FOLDER
+                else:
+                    base = out_dir / f.relative_to(p).parent if mirror else out_dir
+                pairs.append((f, base / output_name(f, fmt, name_template), f.relative_to(p).as_posix()))
         elif p.is_file():
             if provenance.is_own_output(p):
                 problems.append(Problem(ProblemKind.OWN_OUTPUT, p, "an archcolour output (its provenance says "
                                         "so), not taken as an input"))
                 continue
             base = out_dir if out_dir is not None else p.parent / DEFAULT_FOLDER
-            pairs.append((p, base / output_name(p, fmt), p.name))
+            pairs.append((p, base / output_name(p, fmt, name_template), p.name))
         elif p.is_symlink():
             problems.append(Problem(ProblemKind.BROKEN_LINK, p, "broken symbolic link (its target is missing)"))
         elif p.exists():
@@ -199,10 +212,12 @@ def plan_job(
         err = None
         out_r = out.resolve()
         if out_r in sources:
-            err = f"refused: output {out} would overwrite a source image"
+            err = f"refused: output {out} would overwrite a source image" + (
+                "" if name_template == DEFAULT_TEMPLATE else " (choose another file-name template)")
         elif out_r in seen.values():
             other = next(s for s, o in seen.items() if o == out_r)
-            err = f"refused: output {out} is also the output of {other}"
+            err = f"refused: output {out} is also the output of {other}" + (
+                "" if mirror else " (the same output name: mirror the sub-folders to keep them apart)")
         seen[src.resolve()] = out_r
         state = OutputState.PENDING
         if err is None:

@@ -35,8 +35,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator
 
 from ..fsutil import sha256_file
+from .colourisers import Colourisers
 from .item import BatchOptions, ItemResult, one_line, process_item
 from .plan import JobItem, JobPlan
+from .run import remove_stale_temps, run_job
 from .state import SourceHashes, check_output, needs_work
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -108,7 +110,11 @@ class Worker:
     """A Ray actor's body: one per worker process; loads the model once, then runs items.
 
     Never raises for a bad item or a model that would not load: the first becomes a failed result, the
-    second is reported by :meth:`hello` (the driver then leaves this worker out).
+    second is reported by :meth:`hello` (the driver then leaves this worker out). A model an image's own
+    settings ask for (:mod:`archcolour.image_settings`) is loaded by this worker on first use, by name
+    from the bundled models of its node (checked against their SHA-256 there), with the run's device,
+    seed and upsampling, and kept for the rest of the run; one that cannot be loaded fails that image
+    with one line.
     """
 
     def __init__(self, spec: ModelSpec, threads: int = 1) -> None:
@@ -126,6 +132,7 @@ class Worker:
                                          seed=spec.seed, expected_sha256=spec.sha256, upsampling=spec.upsampling)
         except Exception as e:  # noqa: BLE001 - reported to the driver in one line
             self.error = f"Ray worker on {self.node} cannot load the model: {one_line(e)}"
+        self.colourisers = Colourisers(self.colouriser)
 
     def hello(self) -> dict[str, Any]:
         c = self.colouriser
@@ -145,7 +152,7 @@ class Worker:
             return ItemResult(item.source, item.output, "failed",
                               f"output folder {root} not found on Ray worker {self.node} (is the shared file "
                               "system mounted at the same path on every node?)", 0.0)
-        return process_item(item, self.colouriser, options, self.hashes)
+        return process_item(item, self.colourisers, options, self.hashes)
 
 
 @dataclass
@@ -447,40 +454,13 @@ class RayBackend:
                 if on_abandoned is not None and i >= out:
                     on_abandoned(results.pop(i))
             if retried:
-                from .run import _remove_stale_temps  # temporary files of attempts whose worker died
-
-                _remove_stale_temps(JobPlan(items=retried, output_dir=None))
+                remove_stale_temps(retried)  # temporary files of attempts whose worker died
 
     # -- the whole job ------------------------------------------------------------------------------
     def run(self, plan: JobPlan, options: BatchOptions | None = None,
             cancel: "CancelToken | None" = None) -> Iterator[ItemResult]:
-        """:func:`archcolour.batch.run_job` with this pool instead of local threads: yields one result per
-        item, in order; the manifest (``run``'s writer, on the driver) records each before it is yielded;
-        no new image starts once ``cancel`` is set; stale temporary files of this plan are removed first."""
-        from .run import _lock_output_folders
-
-        locks = _lock_output_folders(plan)  # as run_job: two runs into one folder take turns
-        try:
-            yield from self._run(plan, options or BatchOptions(), cancel)
-        finally:
-            for lock in locks:
-                lock.close()
-
-    def _run(self, plan: JobPlan, options: BatchOptions, cancel: "CancelToken | None") -> Iterator[ItemResult]:
-        from .run import _Manifests, _remove_stale_temps, record_results
-
-        _remove_stale_temps(plan)
-        manifests = _Manifests(plan, self, options)
-
-        def refused(it: JobItem) -> JobItem:
-            why = manifests.refused.get(manifests.folder(it))
-            return it if why is None else replace(it, error=f"refused: manifest: {why}")
-
-        def abandoned(res: ItemResult) -> None:  # in flight when the caller stopped: on disk, so recorded
-            if res.status == "failed":
-                log.error("%s: %s", res.source, res.message)
-            manifests.record(res)
-
-        results = self.map([refused(it) for it in plan.items], options, plan.hashes,
-                           stop=lambda: cancel is not None and cancel.cancelled, on_abandoned=abandoned)
-        yield from record_results(results, manifests)
+        """:func:`archcolour.batch.run_job` with this pool as its executor: yields one result per item, in
+        order; the manifest (``run_job``'s writer, on the driver) records each before it is yielded; no new
+        image starts once ``cancel`` is set; output folders are locked and stale temporary files of this
+        plan removed first, exactly as for a local run."""
+        return run_job(plan, self, options, cancel, executor=self.map)

@@ -1,9 +1,15 @@
 """Running a planned job: :func:`run_job` yields one :class:`ItemResult` per item, in order.
 
-The items run through :func:`.pipeline.ordered_map` (``options.jobs`` in flight; a huge image alone),
-each by :func:`.item.process_item`. This module is the one manifest writer: each result is appended
-(fsynced, under the folder's lock) before it is yielded, and results of items still in flight when
-the caller stops early are recorded too.
+By default the items run on this machine (:func:`local_executor`): through :func:`.pipeline.ordered_map`
+(``options.jobs`` in flight; a huge image alone), each by :func:`.item.process_item`. Another backend
+(the Ray backend) passes its own ``executor`` and keeps everything else: this module is the one
+manifest writer (each result is appended, fsynced, under the folder's lock, before it is yielded;
+results of items still in flight when the caller stops early are recorded too), takes each output
+folder's run lock and removes stale temporary files first.
+
+An *executor* is ``executor(items, options, hashes, *, stop, on_abandoned) -> Iterator[ItemResult]``:
+one result per item, in order; ``stop()`` is checked before each new item starts; when the consumer
+closes the iterator early, items in flight finish and their results go to ``on_abandoned``.
 """
 from __future__ import annotations
 
@@ -14,13 +20,16 @@ import threading
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterable, Iterator
+from dataclasses import replace
+from typing import TYPE_CHECKING, Callable, Iterable, Iterator
 
 from .. import diagnostics, provenance
 from ..formats import temp_stem
+from .colourisers import Colourisers
 from .item import BatchOptions, ItemResult, process_item
 from .pipeline import ordered_map
 from .plan import JobItem, JobPlan
+from .state import SourceHashes
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..engine import Colouriser
@@ -108,10 +117,11 @@ def _share_cores(jobs: int) -> Iterator[None]:
         torch.set_num_threads(before)
 
 
-def _remove_stale_temps(plan: JobPlan) -> None:
-    """Delete ``.<output name>[.json].<8 hex>.tmp`` files left by a killed run, for this plan's outputs."""
+def remove_stale_temps(items: Iterable[JobItem]) -> None:
+    """Delete ``.<output name>[.json].<8 hex>.tmp`` files left by a killed run (or a dead worker), for these
+    items' outputs."""
     names: dict[Path, set[str]] = {}
-    for it in plan.items:
+    for it in items:
         names.setdefault(it.output.parent, set()).update({temp_stem(it.output.name), temp_stem(it.output.name + ".json")})
     for folder, wanted in names.items():
         if not folder.is_dir():
@@ -145,6 +155,8 @@ class _Manifests:
                 run_info["reference"] = {"name": options.reference.name, "sha256": options.reference.sha256}
             if options.hints is not None:
                 run_info["hints_file"] = options.hints.path
+            if options.image_settings is not None:
+                run_info["image_settings_file"] = options.image_settings.path
             if info is not None:
                 run_info.update(model=info.name, model_version=info.version, model_sha256=info.sha256,
                                 working_size=getattr(colouriser, "working_size", None),
@@ -166,6 +178,8 @@ class _Manifests:
             extra["output_state"] = res.state.value
         if res.guidance is not None:
             extra["guidance"] = res.guidance
+        if res.image_settings is not None:
+            extra["image_settings"] = res.image_settings
         m.append(source=res.source, output=res.output, status=res.status, message=res.message,
                  source_sha256=res.source_sha256, output_sha256=res.output_sha256, model=res.model,
                  model_sha256=res.model_sha256, seconds=res.seconds, warnings=list(res.warnings), **extra)
@@ -175,7 +189,7 @@ class _Manifests:
             m.close()
 
 
-def record_results(results, manifests: "_Manifests") -> Iterator[ItemResult]:
+def _record_results(results, manifests: "_Manifests") -> Iterator[ItemResult]:
     """Yield each result once the manifest has it; on an early stop, finish (and record) what is in flight."""
     try:
         for res in results:
@@ -186,8 +200,28 @@ def record_results(results, manifests: "_Manifests") -> Iterator[ItemResult]:
         manifests.close()
 
 
-def run_job(plan: JobPlan, colouriser: "Colouriser | None", options: BatchOptions | None = None,
-            cancel: CancelToken | None = None) -> Iterator[ItemResult]:
+Executor = Callable[..., Iterator[ItemResult]]
+
+
+def local_executor(colouriser: "Colouriser | Colourisers | None", jobs: int | None = None) -> Executor:
+    """Items on this machine: ``jobs`` in flight (None: one per CPU core), each forward pass with its share
+    of torch's threads; each model an image asks for is loaded once for the run (:class:`Colourisers`)."""
+    pool = Colourisers.of(colouriser)
+    n = jobs or default_jobs()
+
+    def execute(items: Iterable[JobItem], options: BatchOptions, hashes: SourceHashes | None = None, *,
+                stop: Callable[[], bool] = lambda: False,
+                on_abandoned: Callable[[ItemResult], None] | None = None) -> Iterator[ItemResult]:
+        with _share_cores(n):
+            yield from ordered_map(lambda it: process_item(it, pool, options, hashes), items, jobs=n,
+                                   weight=_pixels if n > 1 else None, budget=IN_FLIGHT_PIXELS, stop=stop,
+                                   on_abandoned=on_abandoned)
+
+    return execute
+
+
+def run_job(plan: JobPlan, colouriser: "Colouriser | Colourisers | None", options: BatchOptions | None = None,
+            cancel: CancelToken | None = None, *, executor: Executor | None = None) -> Iterator[ItemResult]:
     """Colourise every item of ``plan``; yields one :class:`ItemResult` per item, in order.
 
     No new image starts once ``cancel`` is set; images already in flight finish and are yielded.
@@ -195,12 +229,14 @@ def run_job(plan: JobPlan, colouriser: "Colouriser | None", options: BatchOption
     ``options.manifest`` each result is appended (fsynced) to ``manifest.jsonl`` in the output folder
     before it is yielded; a manifest that cannot be written safely (e.g. a symbolic link) fails that
     folder's items with one line, before any work. ``colouriser`` may be None when no item needs
-    colourising (all outputs exist): the skips are still recorded.
+    colourising (all outputs exist): the skips are still recorded. It describes the model in the
+    manifest; the items run on ``executor`` (default: :func:`local_executor` with ``colouriser``).
     """
     options = options or BatchOptions()
     locks = _lock_output_folders(plan)
     try:
-        yield from _run(plan, colouriser, options, cancel)
+        execute = executor if executor is not None else local_executor(colouriser, options.jobs)
+        yield from _run(plan, colouriser, options, cancel, execute)
     finally:
         for lock in locks:
             lock.close()  # closing the file releases the lock
@@ -242,25 +278,20 @@ def _lock_output_folders(plan: JobPlan) -> list["provenance.FolderLock"]:
     return locks
 
 
-def _run(plan: JobPlan, colouriser: "Colouriser | None", options: BatchOptions,
-         cancel: CancelToken | None) -> Iterator[ItemResult]:
-    jobs = options.jobs or default_jobs()
-    _remove_stale_temps(plan)
-    manifests = _Manifests(plan, colouriser, options)
+def _run(plan: JobPlan, colouriser, options: BatchOptions, cancel: CancelToken | None,
+         execute: Executor) -> Iterator[ItemResult]:
+    remove_stale_temps(plan.items)
+    manifests = _Manifests(plan, Colourisers.of(colouriser).base, options)
 
-    def work(it: JobItem) -> ItemResult:
-        refused = manifests.refused.get(manifests.folder(it))
-        if refused is not None:
-            return ItemResult(it.source, it.output, "failed", f"refused: manifest: {refused}", 0.0)
-        return process_item(it, colouriser, options, plan.hashes)
+    def refused(it: JobItem) -> JobItem:  # a folder whose manifest cannot be written: its items fail
+        why = manifests.refused.get(manifests.folder(it))
+        return it if why is None else replace(it, error=f"refused: manifest: {why}")
 
     def abandoned(res: ItemResult) -> None:  # in flight when the caller stopped: on disk, so recorded
         if res.status == "failed":
             log.error("%s: %s", res.source, res.message)
         manifests.record(res)
 
-    results = ordered_map(work, plan.items, jobs=jobs, weight=_pixels if jobs > 1 else None,
-                          budget=IN_FLIGHT_PIXELS, stop=lambda: cancel is not None and cancel.cancelled,
-                          on_abandoned=abandoned)
-    with _share_cores(jobs):
-        yield from record_results(results, manifests)
+    results = execute([refused(it) for it in plan.items], options, plan.hashes,
+                      stop=lambda: cancel is not None and cancel.cancelled, on_abandoned=abandoned)
+    yield from _record_results(results, manifests)

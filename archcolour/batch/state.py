@@ -8,6 +8,13 @@ otherwise the source is hashed, once per run (:class:`SourceHashes`).
 :func:`needs_work` is THE rule for what runs: pending outputs always; outputs of this source with
 ``overwrite``; outputs of another source, or files without archcolour provenance, only with
 ``replace_foreign`` (never silently).
+
+*Done* means "made from this source", whatever it was made with: an output made with other settings
+than those now asked for that image (another working size, model, vividness or upsampling from its
+own settings, :mod:`archcolour.image_settings`) is still done, exactly as one made before its colour
+hints changed. Re-running never redoes finished work behind the user's back; to apply new settings
+or hints, redo those outputs on purpose (``--overwrite``; in the desktop application Overwrite, or
+flag them *to redo* and *Re-run rejected*). What each output was made with is in its provenance.
 """
 from __future__ import annotations
 

@@ -66,6 +66,10 @@ RECIPES: dict[str, dict] = {
     "guided": dict(arch="archunet", hparams={"widths": [16, 32, 64, 128, 256], "hints": True, "ref_bins": 16},
                    loss="ours", optimiser="adamw", lr=8e-4, weight_decay=1e-4, warmup=0.02, area=(0.3, 1.0),
                    chroma_weight=1.0, working_size=256, p_aged=0.5, p_no_hints=0.5, p_ref=0.3, new_layers_lr_mult=3.0),
+    # the default model's recipe with old-print renderings of a third of the inputs (no guidance inputs)
+    "aged": dict(arch="archunet", hparams={"widths": [16, 32, 64, 128, 256]}, loss="ours",
+                 optimiser="adamw", lr=3e-4, weight_decay=1e-4, warmup=0.02, area=(0.3, 1.0),
+                 chroma_weight=1.0, working_size=192, p_aged=0.35),
 }
 
 
@@ -301,13 +305,13 @@ class Trainer:
         return rec
 
     def _val_variants(self) -> dict[str, tuple[torch.Tensor, dict]]:
-        """Validation inputs: plain L; for guided networks also aged L, 10 hints, and the own reference."""
+        """Validation inputs: plain L; aged L when the recipe trains on old prints; for guided networks
+        also 10 hints and the own reference."""
         l = self.val_lab[:, :1]
         out: dict[str, tuple[torch.Tensor, dict]] = {"": (l, {})}
-        if not self.guided:
-            return out
         g = torch.Generator().manual_seed(4321)
-        out["_aged"] = (age_l(self.val_rgb, g, 1.0), {})
+        if self.guided or "p_aged" in self.spec:
+            out["_aged"] = (age_l(self.val_rgb, g, 1.0), {})
         if getattr(self.model, "hints", False):
             out["_hints10"] = (l, {"hints": guidance.sample_hints(self.val_lab[:, 1:], g, p_none=0.0, mean_count=10.0, max_count=10)})
         if getattr(self.model, "ref_bins", 0):

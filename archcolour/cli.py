@@ -342,7 +342,8 @@ def _colourise(args: argparse.Namespace, out: TextIO, err: TextIO, cleanup: cont
             else:
                 colouriser = Colouriser(args.weights, model=args.model, device=args.device,
                                         working_size=args.working_size, seed=args.seed, upsampling=args.upsampling)
-            if hints_file is not None and not colouriser.accepts_hints and not (own_settings and own_settings.models()):
+            other_models = own_settings is not None and own_settings.models()
+            if hints_file is not None and not colouriser.accepts_hints and not other_models:
                 # (with images' own models, an image whose model takes no hints fails alone, in one line)
                 raise ValueError(f"the model {colouriser.info.name} does not take colour hints "
                                  "(see `archcolour models`)")

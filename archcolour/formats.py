@@ -24,7 +24,7 @@ class Format:
     mime: str
     magic: tuple[bytes, ...]  # file starts (WebP: checked at offset 8, see sniff)
     bit_depths: tuple[int, ...] = ()  # bits per channel save_image writes; () = not written
-    embeds: tuple[str, ...] = ()  # metadata save_image embeds: of 'xmp', 'exif', 'icc', 'dpi'
+    embeds: tuple[str, ...] = ()  # metadata save_image embeds: of 'xmp', 'iptc' (IIM), 'exif', 'icc', 'dpi'
     xmp_container: str | None = None  # where the XMP packet lives (what `inspect` reports)
     in_folders: bool = True  # picked up when walking an input folder
 
@@ -40,11 +40,11 @@ class Format:
 #: Every format archcolour knows, by Pillow name.
 FORMATS: dict[str, Format] = {f.name: f for f in (
     Format("JPEG", (".jpg", ".jpeg", ".jpe", ".jfif"), "image/jpeg", (b"\xff\xd8\xff",), (8,),
-           ("xmp", "exif", "icc", "dpi"), "JPEG APP1 XMP segment"),
+           ("xmp", "iptc", "exif", "icc", "dpi"), "JPEG APP1 XMP segment"),
     Format("PNG", (".png",), "image/png", (b"\x89PNG\r\n\x1a\n",), (8, 16),
            ("xmp", "exif", "icc", "dpi"), "PNG iTXt chunk 'XML:com.adobe.xmp'"),
     Format("TIFF", (".tif", ".tiff"), "image/tiff", (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+"), (8, 16),
-           ("xmp", "exif", "icc", "dpi"), "TIFF tag 700 (XMLPacket)"),
+           ("xmp", "iptc", "exif", "icc", "dpi"), "TIFF tag 700 (XMLPacket)"),
     Format("WEBP", (".webp",), "image/webp", (b"WEBP",), (8,), ("xmp", "exif", "icc"), "WebP XMP chunk"),
     Format("BMP", (".bmp",), "image/bmp", (b"BM",), (8,), ("dpi",)),
     # read when named explicitly (first frame), never written and not picked up from folders

@@ -538,7 +538,7 @@ def test_guidance_round_trips_through_xmp_and_sidecar(tmp_path):
                      reference_sha256="cd" * 32, upsampling="guided")
     assert "guided by the user (1 colour hint and the reference photograph today.jpg)" in prov.description
     assert "Vividness 1.3" in prov.description
-    assert prov.short_description.endswith("Guided by the user.")
+    assert prov.guided_by_user
     d = prov.to_dict()
     assert d["guidance"] == {"vividness": 1.3, "hints": hints, "reference": {"name": "today.jpg", "sha256": "cd" * 32}}
     assert d["engine"]["upsampling"] == "guided"

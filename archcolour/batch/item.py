@@ -198,8 +198,8 @@ def _colourise(item: JobItem, colouriser: "Colouriser", options: BatchOptions, h
                                     reference_name=ref.name if ref else None,
                                     reference_sha256=ref.sha256 if ref else None)
     prov = md.provenance
-    written = imageio.save_image(item.output, out.rgb, fmt, xmp=md.xmp, exif=md.exif, icc=md.icc, dpi=md.dpi,
-                                 description=md.description, jpeg_quality=options.jpeg_quality)
+    written = imageio.save_image(item.output, out.rgb, fmt, xmp=md.xmp, iptc=md.iptc, exif=md.exif, icc=md.icc,
+                                 dpi=md.dpi, description=md.description, jpeg_quality=options.jpeg_quality)
     msg = (f"{loaded.width}x{loaded.height} {loaded.format} {loaded.bit_depth}-bit -> "
            f"{fmt} {8 * out.rgb.dtype.itemsize}-bit, working size {out.working_size}")
     del out

@@ -1,6 +1,11 @@
 """EXIF, ICC and XMP: read from a source, made right for an output, read back from a file. Once each.
 
-* :func:`metadata_from_pillow` - the source's EXIF, ICC profile, DPI, XMP and IPTC, from an opened image;
+* :func:`metadata_from_pillow` - the source's EXIF, ICC profile, DPI, XMP and IPTC-IIM, from an opened image
+  (IIM from a JPEG's APP13, a TIFF's tag 33723 or Photoshop block, a PNG's "Raw profile type iptc" text);
+* :func:`exif_descriptive` / :func:`exif_with_descriptive` - the descriptive EXIF fields (capture date,
+  digitisation date, Artist, Copyright, ImageDescription) as text, and set on an EXIF block;
+* :func:`legacy_text` - text for the legacy containers (EXIF, IIM, TIFF and PNG description): control
+  characters dropped, trimmed to a byte limit;
 * :func:`exif_for_output` - the source's EXIF made right for an output (orientation 1, pixel layout
   dropped, Software/DateTime/ImageDescription/ColorSpace set); :func:`save_image` applies it to the
   ``exif`` it is given, so callers pass the *source's* EXIF;
@@ -34,6 +39,8 @@ log = logging.getLogger(__name__)
 XMP_CONTAINERS = {f.name: f.xmp_container for f in FORMATS.values() if f.xmp_container}
 #: How much of a file the raw packet scan reads, from each end.
 SCAN_BYTES = 1 << 20
+#: Largest IPTC-IIM block read from a TIFF (a real one is a few KiB).
+_MAX_IIM_BYTES = 1 << 20
 _XMPMETA_RE = re.compile(rb"<(?:[\w.-]+:)?xmpmeta\b.*?</(?:[\w.-]+:)?xmpmeta\s*>", re.S)
 
 ORIENTATION, EXIF_IFD, GPS_IFD = 0x0112, 0x8769, 0x8825
@@ -108,17 +115,155 @@ def metadata_from_pillow(im: Image.Image, meta, notes: list[str]) -> int | None:
     if isinstance(photoshop, dict):
         iptc = photoshop.get(0x0404)
     if iptc is None and im.format == "TIFF":
-        iptc = getattr(im, "tag_v2", {}).get(33723)
-    if iptc is not None and not isinstance(iptc, (bytes, bytearray)):
-        try:
-            import numpy as np
-
-            arr = np.asarray(iptc)
-            iptc = arr.astype(">u4" if arr.dtype.itemsize == 4 else "u1").tobytes()
-        except Exception:  # noqa: BLE001
-            iptc = None
+        iptc = _tiff_iptc(im)
+    if iptc is None and im.format == "PNG":
+        iptc = _png_raw_profile(im.info.get("Raw profile type iptc") or im.info.get("Raw profile type 8bim"))
     meta.iptc = bytes(iptc) if iptc else None
     return orientation
+
+
+def _tiff_iptc(im: Image.Image) -> bytes | None:
+    """The IPTC-IIM of a TIFF as the bytes in the file: tag 33723, else the Photoshop block (34377).
+
+    Read with tifffile: Photoshop and exiftool give tag 33723 the type LONG, which Pillow decodes to
+    its first value only (and warns about). A TIFF tifffile cannot parse falls back to Pillow's tags
+    when they are bytes.
+    """
+    src = getattr(im, "filename", None)
+    try:
+        import tifffile
+
+        with tifffile.TiffFile(src) as tf:
+            tags = tf.pages[0].tags
+            for code in (33723, 34377):
+                tag = tags.get(code)
+                if tag is not None and 0 < tag.valuebytecount <= _MAX_IIM_BYTES:
+                    tf.filehandle.seek(tag.valueoffset)
+                    return tf.filehandle.read(tag.valuebytecount) or None
+            return None
+    except Exception:  # noqa: BLE001 - an unreadable IIM is not a reason to refuse the picture
+        pass
+    tags = getattr(im, "tag_v2", None)
+    types = getattr(tags, "tagtype", {})
+    for code in (33723, 34377):
+        if types.get(code) in (1, 7):  # BYTE or UNDEFINED: Pillow gives them whole
+            v = tags.get(code)
+            if isinstance(v, (bytes, bytearray)) and v:
+                return bytes(v)
+    return None
+
+
+_RAW_PROFILE_RE = re.compile(r"\s*[^\n]*\n\s*(\d{1,9})\n(.*)", re.S)
+
+
+def _png_raw_profile(text: Any) -> bytes | None:
+    """ImageMagick's and exiftool's PNG text "Raw profile type iptc": name line, length line, hex."""
+    m = _RAW_PROFILE_RE.match(text) if isinstance(text, str) else None
+    if not m:
+        return None
+    try:
+        data = bytes.fromhex("".join(m.group(2).split()))
+    except ValueError:
+        return None
+    return data[:int(m.group(1))] or None
+
+
+# --------------------------------------------------------------------------------------------
+# descriptive EXIF fields, as text
+# --------------------------------------------------------------------------------------------
+#: EXIF tag -> name, for the descriptive fields carried across containers (IFD0 and the EXIF IFD).
+EXIF_DESCRIPTIVE_IFD0 = {0x010E: "ImageDescription", 0x013B: "Artist", 0x8298: "Copyright"}
+EXIF_DESCRIPTIVE_SUB = {0x9003: "DateTimeOriginal", 0x9011: "OffsetTimeOriginal", 0x9004: "DateTimeDigitized",
+                        0x9012: "OffsetTimeDigitized"}
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
+def legacy_text(text: str, max_bytes: int | None = None) -> str:
+    """``text`` for a legacy field: control characters (but tab, CR, LF) dropped; at most ``max_bytes``
+    bytes of UTF-8, cut at a character boundary and ending in ' [...]' when trimmed."""
+    text = _CONTROL.sub("", text)
+    if max_bytes is None or len(text.encode("utf-8")) <= max_bytes:
+        return text
+    cut = text.encode("utf-8")[:max(0, max_bytes - 6)].decode("utf-8", "ignore")
+    return cut + " [...]"
+
+
+def _exif_text(v: Any) -> str | None:
+    """An EXIF ASCII value as text: UTF-8 when it is UTF-8 (MWG), else Latin-1; NULs split values."""
+    if isinstance(v, str):
+        try:
+            v = v.encode("latin-1")  # Pillow decodes ASCII tags as Latin-1
+        except UnicodeEncodeError:
+            v = v.encode("utf-8")
+    if not isinstance(v, (bytes, bytearray)):
+        return None
+    try:
+        text = bytes(v).decode("utf-8")
+    except UnicodeDecodeError:
+        text = bytes(v).decode("latin-1")
+    parts = [p.strip() for p in text.split("\x00")]
+    text = "; ".join(p for p in parts if p)
+    return text or None
+
+
+def _load_exif(exif: bytes) -> Image.Exif:
+    ex = Image.Exif()
+    ex.load(exif if exif.startswith(b"Exif\x00\x00") or exif[:4] in (b"II*\x00", b"MM\x00*")
+            else b"Exif\x00\x00" + exif)
+    return ex
+
+
+def exif_descriptive(exif: bytes | None) -> dict[str, str]:
+    """The descriptive EXIF fields (names as :data:`EXIF_DESCRIPTIVE_IFD0` / ``_SUB``) as text; {} when
+    there is no EXIF or it is unreadable. Dates are as EXIF writes them ('1911:05:14 10:30:00'); a
+    blank or all-zero date is left out."""
+    if not exif:
+        return {}
+    try:
+        ex = _load_exif(exif)
+        sub = ex.get_ifd(EXIF_IFD)
+    except Exception:  # noqa: BLE001
+        return {}
+    out = {}
+    for ifd, names in ((ex, EXIF_DESCRIPTIVE_IFD0), (sub, EXIF_DESCRIPTIVE_SUB)):
+        for tag, name in names.items():
+            text = _exif_text(ifd.get(tag))
+            if text and not (name.startswith("DateTime") and not text.strip(" :0")):
+                out[name] = text
+    return out
+
+
+def exif_with_descriptive(exif: bytes | None, fields: dict[str, str]) -> bytes | None:
+    """``exif`` (or a new EXIF block) with the descriptive ``fields`` it lacks set (names as
+    :func:`exif_descriptive` gives them; non-ASCII text as UTF-8). Fields it has are left alone.
+    Returns ``exif`` itself when there is nothing to add, None when it is unreadable."""
+    if not fields:
+        return exif
+    try:
+        ex = _load_exif(exif) if exif else Image.Exif()
+        sub = ex.get_ifd(EXIF_IFD)
+    except Exception:  # noqa: BLE001
+        return None
+    changed = False
+    for ifd, names in ((ex, EXIF_DESCRIPTIVE_IFD0), (sub, EXIF_DESCRIPTIVE_SUB)):
+        for tag, name in names.items():
+            if not fields.get(name) or _exif_text(ifd.get(tag)) is not None:
+                continue
+            date_name = _OFFSET_OF.get(name)
+            if date_name and _exif_text(sub.get(_SUB_TAG[date_name])) not in (None, fields.get(date_name)):
+                continue  # a zone for another date than the one this EXIF holds
+            ifd[tag] = _exif_value(legacy_text(fields[name]))
+            changed = True
+    return ex.tobytes() if changed else exif
+
+
+#: OffsetTime* -> the date it is the zone of.
+_OFFSET_OF = {"OffsetTimeOriginal": "DateTimeOriginal", "OffsetTimeDigitized": "DateTimeDigitized"}
+_SUB_TAG = {name: tag for tag, name in EXIF_DESCRIPTIVE_SUB.items()}
+
+
+def _exif_value(text: str) -> str | bytes:
+    return text if text.isascii() else text.encode("utf-8")
 
 
 # --------------------------------------------------------------------------------------------
@@ -136,10 +281,8 @@ def exif_for_output(exif: bytes | None, *, width: int | None = None, height: int
     """
     if not exif:
         return None
-    src = Image.Exif()
     try:
-        src.load(exif if exif.startswith(b"Exif\x00\x00") or exif[:4] in (b"II*\x00", b"MM\x00*")
-                 else b"Exif\x00\x00" + exif)
+        src = _load_exif(exif)
         exif_ifd = dict(src.get_ifd(EXIF_IFD))
         gps_ifd = dict(src.get_ifd(GPS_IFD))
     except Exception as e:  # noqa: BLE001 - corrupt EXIF is dropped rather than copied
@@ -154,10 +297,7 @@ def exif_for_output(exif: bytes | None, *, width: int | None = None, height: int
         out[0x0131] = software
     out[0x0132] = (datetime_ or _dt.datetime.now()).strftime("%Y:%m:%d %H:%M:%S")
     if description is not None:
-        if description.isascii():
-            out[0x010E] = description
-        else:
-            out.pop(0x010E, None)
+        out[0x010E] = _exif_value(legacy_text(description))  # non-ASCII as UTF-8 (MWG)
     if exif_ifd:
         e = out.get_ifd(EXIF_IFD)
         for tag, val in exif_ifd.items():
@@ -186,19 +326,20 @@ def _exif_str(v: Any) -> Any:
 
 
 def tiff_exif_tags(exif: bytes | None) -> list[tuple]:
-    """Baseline TIFF tags (Make, Model, DateTime, Artist, Copyright) from EXIF, as tifffile extratags."""
+    """Baseline TIFF tags (Make, Model, DateTime, Artist, Copyright) from EXIF, as tifffile extratags
+    (text that is not ASCII as UTF-8). The EXIF and GPS sub-IFDs are :func:`.containers.tiff_sub_ifds`'."""
     if not exif:
         return []
-    ex = Image.Exif()
     try:
-        ex.load(exif)
+        ex = _load_exif(exif)
     except Exception:  # noqa: BLE001
         return []
     tags = []
     for tag in (271, 272, 306, 315, 33432):
-        v = ex.get(tag)
-        if isinstance(v, str) and v and v.isascii():
-            tags.append((tag, "s", 0, v, True))
+        v = _exif_text(ex.get(tag))
+        if v:
+            v = _exif_value(legacy_text(v))
+            tags.append((tag, "s", 0, v.encode("ascii") if isinstance(v, str) else v, True))
     return tags
 
 
@@ -330,5 +471,6 @@ def read_xmp(path: str | os.PathLike) -> bytes | None:
     return read_embedded_xmp(path)[0]
 
 
-__all__ = ["XMP_CONTAINERS", "exif_for_output", "icc_description", "icc_for_output", "metadata_from_pillow",
-           "read_embedded_xmp", "read_xmp", "srgb_profile", "tiff_exif_tags"]
+__all__ = ["EXIF_DESCRIPTIVE_IFD0", "EXIF_DESCRIPTIVE_SUB", "ICC_HEADER_DATE", "XMP_CONTAINERS", "exif_descriptive",
+           "exif_for_output", "exif_with_descriptive", "icc_description", "icc_for_output", "legacy_text",
+           "metadata_from_pillow", "read_embedded_xmp", "read_xmp", "srgb_profile", "tiff_exif_tags"]

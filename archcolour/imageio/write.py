@@ -5,24 +5,28 @@ destination folder, fsync, ``os.replace``, fsync of the folder), so a reader nev
 failed write leaves nothing behind, and after a power loss a sidecar never vouches for an image that is
 not on disk. Metadata per format (which of them: ``formats.Format.embeds``):
 
-========  =====  ==============================  ====  =====  ===  ===========
-format    bits   XMP                             EXIF  ICC    DPI  description
-========  =====  ==============================  ====  =====  ===  ===========
-JPEG      8      APP1 (Pillow ``xmp=``)          yes   yes    yes  EXIF ImageDescription
-WebP      8      XMP chunk (Pillow ``xmp=``)     yes   yes    no   EXIF ImageDescription
-PNG       8/16   iTXt ``XML:com.adobe.xmp``      eXIf  iCCP   pHYs tEXt ``Description``
-TIFF      8/16   tag 700 (tifffile)              (1)   34675  yes  tag 270
-BMP       8      no                              no    no     yes  no
-========  =====  ==============================  ====  =====  ===  ===========
+========  =====  ==========================  ======================  ======  =====  ====  ===========
+format    bits   XMP                         IPTC-IIM                EXIF    ICC    DPI   description
+========  =====  ==========================  ======================  ======  =====  ====  ===========
+JPEG      8      APP1 (Pillow ``xmp=``)      APP13 Photoshop block   APP1    APP2   JFIF  EXIF 270
+WebP      8      XMP chunk (Pillow ``xmp=``)  no                     EXIF    ICCP   no    EXIF 270
+PNG       8/16   iTXt ``XML:com.adobe.xmp``  no                      eXIf    iCCP   pHYs  tEXt ``Description``
+TIFF      8/16   tag 700 (tifffile)          tag 33723 (LONG)        (1)     34675  yes   tag 270
+BMP       8      no                          no                      no      no     yes   no
+========  =====  ==========================  ======================  ======  =====  ====  ===========
 
-(1) TIFF carries the source's descriptive EXIF fields (Make, Model, DateTime, Artist, Copyright) as
-baseline TIFF tags; the EXIF sub-IFD is not written. 16-bit PNG is written by :mod:`.png16` (Pillow
+(1) TIFF carries the descriptive IFD0 fields (Make, Model, DateTime, Artist, Copyright) as baseline TIFF
+tags, and the EXIF and GPS sub-IFDs (capture date and the rest), which tifffile cannot write, are
+appended by :func:`.containers.tiff_add_sub_ifds`. 16-bit PNG is written by :mod:`.png16` (Pillow
 cannot write 16-bit colour PNG); 16-bit TIFF by tifffile. A 16-bit array saved as JPEG/WebP/BMP is
 rounded to 8 bits. The ``exif`` given is the *source's*: :func:`.metadata.exif_for_output` makes it
-right for the output (orientation 1, ...). TIFF output is uncompressed baseline TIFF.
+right for the output (orientation 1, ...). ``iptc`` is the output's IPTC-IIM stream, ready made
+(``provenance.iptc.iim_for_output``). Text that is not ASCII goes into EXIF and TIFF text tags as UTF-8
+(MWG). TIFF output is uncompressed baseline TIFF.
 """
 from __future__ import annotations
 
+import io
 import os
 from pathlib import Path
 
@@ -32,8 +36,8 @@ from PIL import Image
 from .. import __version__
 from ..formats import FORMATS, normalise_format
 from ..fsutil import Written, atomic_write
-from . import png16
-from .metadata import exif_for_output, tiff_exif_tags
+from . import containers, png16
+from .metadata import exif_for_output, legacy_text, tiff_exif_tags
 
 _ROWS = 512
 SOFTWARE = f"archcolour {__version__}"
@@ -57,6 +61,7 @@ def save_image(
     fmt: str,
     *,
     xmp: bytes | None = None,
+    iptc: bytes | None = None,
     exif: bytes | None = None,
     icc: bytes | None = None,
     dpi=None,
@@ -67,8 +72,10 @@ def save_image(
     """Write ``rgb`` (H, W, 3) uint8 or uint16 to ``path`` atomically and durably.
 
     ``fmt`` is 'JPEG', 'PNG', 'TIFF', 'WEBP' or 'BMP' (or 'jpg', 'tif'...). 16 bits are kept for PNG
-    and TIFF. ``exif`` is the source's EXIF. Returns the :class:`~archcolour.fsutil.Written` file
-    (``.path``, ``.sha256``, ``.size``).
+    and TIFF. ``exif`` is the source's EXIF; ``iptc`` an IPTC-IIM stream (JPEG and TIFF only);
+    ``description`` the text for EXIF ImageDescription, PNG ``Description`` and TIFF tag 270 (control
+    characters dropped). Returns the :class:`~archcolour.fsutil.Written` file (``.path``, ``.sha256``,
+    ``.size``).
     """
     path = Path(path)
     fmt = normalise_format(fmt)
@@ -78,10 +85,12 @@ def save_image(
     if isinstance(xmp, str):
         xmp = xmp.encode("utf-8")
     dpi = tuple(float(d) for d in dpi) if dpi else None
+    description = legacy_text(description) if description else None
     if fmt in ("JPEG", "WEBP") and not exif and description:
         exif = Image.Exif().tobytes()  # the description goes into EXIF ImageDescription
     embeds = FORMATS[fmt].embeds
     xmp = xmp if "xmp" in embeds else None
+    iptc = iptc if "iptc" in embeds else None
     icc = icc if "icc" in embeds else None
     dpi = dpi if "dpi" in embeds else None
     out_exif = None
@@ -89,31 +98,13 @@ def save_image(
         out_exif = exif_for_output(exif, width=rgb.shape[1], height=rgb.shape[0], software=software,
                                    description=description)
     path.parent.mkdir(parents=True, exist_ok=True)
-    return atomic_write(path, lambda f: _encode(f, rgb, fmt, xmp=xmp, exif=out_exif, icc=icc, dpi=dpi,
+    return atomic_write(path, lambda f: _encode(f, rgb, fmt, xmp=xmp, iptc=iptc, exif=out_exif, icc=icc, dpi=dpi,
                                                 description=description, jpeg_quality=int(jpeg_quality)))
 
 
-def _ascii_text(text: str | None) -> str | None:
-    """``text`` for a TIFF ASCII tag (tifffile refuses anything else): printable 7-bit ASCII, everything
-    else escaped (``\\xe9``, ``\\x1b``). The full text is in the XMP, which is UTF-8."""
-    if text is None or (text.isascii() and text.isprintable()):
-        return text
-    return "".join(c if " " <= c <= "~" else c.encode("unicode_escape").decode("ascii") for c in text)
-
-
-def _encode(f, rgb, fmt, *, xmp, exif, icc, dpi, description, jpeg_quality) -> None:
+def _encode(f, rgb, fmt, *, xmp, iptc, exif, icc, dpi, description, jpeg_quality) -> None:
     if fmt == "TIFF":
-        import tifffile
-
-        kwargs = {}
-        if dpi:
-            kwargs.update(resolution=(dpi[0], dpi[1]), resolutionunit="INCH")
-        if icc:
-            kwargs["iccprofile"] = bytes(icc)
-        extratags = ([(700, "B", len(xmp), bytes(xmp), True)] if xmp else []) + tiff_exif_tags(exif)
-        tifffile.imwrite(f, np.ascontiguousarray(rgb), photometric="rgb", planarconfig="contig", metadata=None,
-                         description=_ascii_text(description) or None, software="archcolour", extratags=extratags,
-                         **kwargs)
+        _encode_tiff(f, rgb, xmp=xmp, iptc=iptc, exif=exif, icc=icc, dpi=dpi, description=description)
         return
     if fmt == "PNG" and rgb.dtype == np.uint16:
         png16.write_png16(f, rgb, png16.meta_chunks(xmp, exif, icc, dpi, description))
@@ -142,9 +133,36 @@ def _encode(f, rgb, fmt, *, xmp, exif, icc, dpi, description, jpeg_quality) -> N
         kwargs["dpi"] = dpi
     im = Image.fromarray(to_uint8(rgb), "RGB")
     try:
-        im.save(f, format=fmt, **kwargs)
+        if fmt == "JPEG" and iptc:
+            buf = io.BytesIO()
+            im.save(buf, format=fmt, **kwargs)
+            f.write(containers.jpeg_with_app13(buf.getvalue(), containers.photoshop_iptc(iptc)))
+        else:
+            im.save(f, format=fmt, **kwargs)
     finally:
         im.close()
+
+
+def _encode_tiff(f, rgb, *, xmp, iptc, exif, icc, dpi, description) -> None:
+    import tifffile
+
+    kwargs = {}
+    if dpi:
+        kwargs.update(resolution=(dpi[0], dpi[1]), resolutionunit="INCH")
+    if icc:
+        kwargs["iccprofile"] = bytes(icc)
+    extratags = tiff_exif_tags(exif)
+    if description:
+        extratags.append((270, "s", 0, description.encode("utf-8"), True))  # UTF-8 when not ASCII (MWG)
+    if xmp:
+        extratags.append((700, "B", len(xmp), bytes(xmp), True))
+    if iptc:  # as LONGs, as Photoshop and exiftool write it (padded with NULs to a multiple of 4)
+        longs = np.frombuffer(bytes(iptc) + b"\x00" * (-len(iptc) % 4), "<u4")
+        extratags.append((33723, "I", len(longs), tuple(longs.tolist()), True))
+    head = containers.HeadRecorder(f)
+    tifffile.imwrite(head, np.ascontiguousarray(rgb), photometric="rgb", planarconfig="contig", metadata=None,
+                     software="archcolour", byteorder="<", bigtiff=False, extratags=extratags, **kwargs)
+    containers.tiff_add_sub_ifds(f, bytes(head.head), containers.tiff_sub_ifd_dicts(exif))
 
 
 __all__ = ["SOFTWARE", "save_image", "to_uint8"]

@@ -1,9 +1,15 @@
 """Provenance and embedded metadata for one output: the batch's hook.
 
 :func:`build_provenance` assembles the :class:`Provenance` record of one output from the loaded
-source and the colouriser; :func:`output_metadata` adds what ``imageio.save_image`` embeds (XMP packet,
+source and the colouriser (with the source's descriptive fields gathered from its XMP, IIM and EXIF:
+``descriptive``); :func:`output_metadata` adds what ``imageio.save_image`` embeds (XMP packet, IPTC-IIM,
 EXIF, ICC profile, DPI, description). The EXIF and ICC rules themselves live in
 ``archcolour.imageio.metadata`` (one implementation each).
+
+The output's description (XMP ``dc:description``, and, cut to :data:`LEGACY_DESCRIPTION_BYTES`, EXIF
+ImageDescription, IIM Caption-Abstract, PNG ``Description``, TIFF tag 270) is our note that a model
+colourised it, followed by "Original description: " and the source's caption; the caption alone is
+``archcolour:SourceDescription`` and the sidecar's ``source.description``.
 """
 from __future__ import annotations
 
@@ -12,12 +18,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable
 
-from ..formats import format_from_suffix
+from ..formats import FORMATS, format_from_suffix
 from ..fsutil import sha256_file
-from ..imageio.metadata import exif_for_output, icc_description, icc_for_output, srgb_profile  # noqa: F401 - re-exported
-from .iptc import iim_to_xmp_props, kept_fields
-from .record import Provenance, ProvenanceError, alt_text, utc_now
+from ..imageio.metadata import (exif_for_output, exif_with_descriptive, icc_description, icc_for_output,  # noqa: F401
+                                srgb_profile, legacy_text)
+from .descriptive import exif_fields_for_output, merge_descriptive
+from .iptc import iim_for_output
+from .record import Provenance, ProvenanceError, utc_now
 from .xmp import JPEG_XMP_LIMIT, parse_xmp, to_xmp
+
+#: Most bytes of the description in the legacy fields (the IIM caption's limit); the XMP holds it whole.
+LEGACY_DESCRIPTION_BYTES = 2000
+
 
 def text_name(name: str) -> str:
     """A file name as text every record can hold: bytes that are not UTF-8 become U+FFFD."""
@@ -42,6 +54,7 @@ def build_provenance(
     source_format: str | None = None,
     source_xmp: bytes | None = None,
     source_iptc: Any = None,
+    source_exif: bytes | None = None,
     source_icc: bytes | None = None,
     warnings: Iterable[str] = (),
     notes: Iterable[str] = (),
@@ -54,7 +67,7 @@ def build_provenance(
 ) -> Provenance:
     """Provenance of one output.
 
-    ``source`` is an ``imageio.LoadedImage`` (path, format, notes, meta.{xmp, iptc, icc, file_size,
+    ``source`` is an ``imageio.LoadedImage`` (path, format, notes, meta.{xmp, iptc, exif, icc, file_size,
     sha256}); ``colouriser`` an ``engine.Colouriser`` (info, working_size, seed, device,
     device_name). Keyword arguments override what those give, and let callers without them (tests,
     tools) pass plain values. ``working_size`` should be the size actually used (after any
@@ -83,6 +96,7 @@ def build_provenance(
     source_format = source_format or getattr(source, "format", None)
     source_xmp = source_xmp if source_xmp is not None else getattr(meta, "xmp", None)
     source_iptc = source_iptc if source_iptc is not None else getattr(meta, "iptc", None)
+    source_exif = source_exif if source_exif is not None else getattr(meta, "exif", None)
     source_icc = source_icc if source_icc is not None else getattr(meta, "icc", None)
 
     info = model_info if model_info is not None else getattr(colouriser, "info", None)
@@ -103,12 +117,7 @@ def build_provenance(
             src_props = parse_xmp(source_xmp)
         except ProvenanceError:
             notes = [*notes, "the source's XMP packet could not be parsed and was not kept"]
-    kept = kept_fields(src_props)
-    for k, v in iim_to_xmp_props(source_iptc).items():
-        kept.setdefault(k, v)
-    src_desc = alt_text(src_props.get("dc:description"))
-    if src_desc is None and source_iptc is not None:
-        src_desc = alt_text(iim_to_xmp_props(source_iptc, include_description=True).get("dc:description"))
+    kept, src_desc = merge_descriptive(src_props, source_iptc, source_exif)
 
     doc_id = src_props.get("xmpMM:DocumentID")
     doc_id = doc_id if isinstance(doc_id, str) and doc_id else (f"urn:sha256:{source_sha256}" if source_sha256 else None)
@@ -138,7 +147,7 @@ def build_provenance(
 
 
 # ---------------------------------------------------------------------------------------------
-# Source metadata carried to the output: EXIF, ICC, DPI
+# Source metadata carried to the output: IIM, EXIF, ICC, DPI
 # ---------------------------------------------------------------------------------------------
 @dataclass
 class OutputMetadata:
@@ -146,16 +155,18 @@ class OutputMetadata:
 
     provenance: Provenance
     xmp: bytes
-    exif: bytes | None  # the source's EXIF, for save_image to carry over (None when it has none or it is unreadable)
+    exif: bytes | None  # the source's EXIF with the capture date, Artist, Copyright it lacked (save_image
+    #                     makes it right for the output); None when there is nothing to carry or it is unreadable
     icc: bytes
     dpi: tuple[float, float] | None
-    description: str
+    description: str  # for EXIF ImageDescription, PNG Description, TIFF 270 (cut to LEGACY_DESCRIPTION_BYTES)
+    iptc: bytes | None = None  # the output's IPTC-IIM stream (JPEG, TIFF); None when the source had none
 
 
 def output_metadata(source: Any, colouriser: Any, output_path: str | os.PathLike, fmt: str | None = None, *,
                     working_size: int | None = None, warnings: Iterable[str] = (), width: int | None = None,
                     height: int | None = None, **overrides: Any) -> OutputMetadata:
-    """Provenance, XMP packet, EXIF, ICC, DPI and description for one output (the batch's hook)."""
+    """Provenance, XMP packet, IIM, EXIF, ICC, DPI and description for one output (the batch's hook)."""
     meta = getattr(source, "meta", None)
     fmt = (fmt or format_from_suffix(Path(output_path).suffix) or "").upper()
     icc, icc_note = icc_for_output(getattr(meta, "icc", None))
@@ -164,12 +175,19 @@ def output_metadata(source: Any, colouriser: Any, output_path: str | os.PathLike
     prov.notes.append(f"ICC: {icc_note}")
     w = width if width is not None else getattr(source, "width", None)
     h = height if height is not None else getattr(source, "height", None)
-    src_exif = getattr(meta, "exif", None)  # save_image makes it right for the output (imageio.metadata)
+    src_exif = overrides.get("source_exif", getattr(meta, "exif", None))
     if src_exif and exif_for_output(src_exif, width=w, height=h) is None:
         prov.notes.append("EXIF: the source's EXIF could not be parsed and was not carried over")
         src_exif = None
+    exif = exif_with_descriptive(src_exif, exif_fields_for_output(prov.kept))
+    description = legacy_text(prov.description, LEGACY_DESCRIPTION_BYTES)
+    src_iptc = overrides.get("source_iptc", getattr(meta, "iptc", None))
+    iptc = iim_for_output(src_iptc, prov.kept, description) if src_iptc else None
+    if src_iptc and iptc is None and FORMATS.get(fmt) and "iptc" in FORMATS[fmt].embeds:
+        prov.notes.append("IPTC-IIM: the source's IIM block was not carried (unreadable or too large); "
+                          "its fields are in the XMP")
     src_xmp = overrides.get("source_xmp", getattr(meta, "xmp", None))
     xmp = to_xmp(prov, src_xmp, max_size=JPEG_XMP_LIMIT if fmt == "JPEG" else None)
     dpi = getattr(meta, "dpi", None)
-    return OutputMetadata(provenance=prov, xmp=xmp, exif=src_exif, icc=icc,
-                          dpi=tuple(float(x) for x in dpi) if dpi else None, description=prov.short_description)
+    return OutputMetadata(provenance=prov, xmp=xmp, exif=exif, icc=icc,
+                          dpi=tuple(float(x) for x in dpi) if dpi else None, description=description, iptc=iptc)

@@ -59,7 +59,8 @@ FIELDS: tuple[Field, ...] = (
     Field("digital_source_type", ("digital_source_type",), ("Iptc4xmpExt:DigitalSourceType",),
           default=DIGITAL_SOURCE_TYPE),
     Field("description", ("description",), ("dc:description",), kind="alt", derived=True),
-    Field("created", ("created",), ("xmp:CreateDate", "xmp:ModifyDate", "xmp:MetadataDate"), default=""),
+    # when this output was made; xmp:CreateDate is the source's (digitisation), kept with its other fields
+    Field("created", ("created",), ("xmp:ModifyDate", "xmp:MetadataDate"), default=""),
     Field("creator_tool", None, ("xmp:CreatorTool",), derived=True),
     Field("document_id", ("document_id",), ("xmpMM:DocumentID",), default=""),
     Field("instance_id", ("instance_id",), ("xmpMM:InstanceID",), default=""),
@@ -193,14 +194,6 @@ class Provenance:
         if self.source_description:
             text += f" Original description: {self.source_description}"
         return text
-
-    @property
-    def short_description(self) -> str:
-        """One line for PNG tEXt 'Description' and EXIF ImageDescription."""
-        return (
-            f"Colourised by {self.tool_name} {self.tool_version} (model {self.model_name}) from "
-            f"{self.source_name}; colours are a machine estimate, not a historical record."
-        ) + (" Guided by the user." if self.guided_by_user else "")
 
     # -- the sidecar form, both ways (from the table) -------------------------------------------
     def to_dict(self) -> dict[str, Any]:

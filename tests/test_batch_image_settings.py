@@ -12,6 +12,7 @@ from PIL import Image
 from archcolour import image_settings as ims
 from archcolour import provenance
 from archcolour.batch import BatchOptions, Colourisers, plan_job, process_item, run_job, summarise
+from archcolour.batch.colourisers import view
 from archcolour.engine import Colouriser
 
 
@@ -125,3 +126,12 @@ def test_process_item_alone_honours_the_settings(photos, tmp_path, colouriser):
     res = process_item(plan.items[0], colouriser, BatchOptions(image_settings=_settings({"a.png": {"working_size": 72}})))
     assert res.status == "done" and res.image_settings == {"working_size": 72}
     assert json.loads(provenance.sidecar_path(res.output).read_text())["engine"]["working_size"] == 72
+
+
+def test_a_pool_with_another_base_shares_the_models_loaded(colouriser):
+    calls = []
+    pool = Colourisers(colouriser, lambda name: calls.append(name) or Colouriser(model=name, device="cpu"))
+    pool.model("tiny-guided")
+    other = pool.with_base(view(colouriser, working_size=96))
+    assert other.for_settings(ims.ImageSettings(model="tiny-guided")).working_size == 96  # the new base's size
+    assert other.for_settings(None).working_size == 96 and calls == ["tiny-guided"]

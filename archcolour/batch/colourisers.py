@@ -64,6 +64,12 @@ class Colourisers:
         """``colouriser`` when it already is a :class:`Colourisers`, else a new one around it."""
         return colouriser if isinstance(colouriser, Colourisers) else cls(colouriser)
 
+    def with_base(self, base: Any) -> "Colourisers":
+        """Another run's base (say, a view at another working size), sharing the models loaded so far."""
+        other = Colourisers(base, self._load)
+        other._models, other._lock = self._models, self._lock
+        return other
+
     @property
     def loaded(self) -> dict[str, Any]:
         """The other models loaded so far, by name."""

@@ -53,6 +53,11 @@ def build_actions(win) -> None:
     win.rerun_rejected_action = A("Re-run &rejected", bat.rerun_rejected, "Ctrl+Shift+R",
                                   "Colourise again every image flagged rejected or to redo, with the current "
                                   "settings (replacing those outputs)", SP.SP_BrowserReload)
+    win.image_settings_action = A("Settings for &selected images…", win.image_settings.edit_selected, "Ctrl+I",
+                                  "This image's own working size, model, vividness and upsampling, overriding the "
+                                  "folder's")
+    win.reset_image_settings_action = A("Reset to &folder settings", win.image_settings.reset_selected, None,
+                                        "The selected images follow the folder's settings again")
     win.pause_action = A("&Pause", bat.toggle_pause, "Ctrl+P", "Pause or resume the batch", SP.SP_MediaPause)
     win.cancel_action = A("&Cancel batch", bat.cancel_batch, "Esc", "Stop after the current image",
                           SP.SP_MediaStop)
@@ -106,8 +111,8 @@ def build_menus_and_toolbars(win) -> None:
     _fill(m, (win.add_action, win.rescan_action, win.include_sub_action, None, win.open_output_action,
               win.report_action, None, win.quit_action))
     m = mb.addMenu("&Colourise")
-    _fill(m, (win.run_selected_action, win.run_all_action, win.rerun_rejected_action, None, win.pause_action,
-              win.cancel_action))
+    _fill(m, (win.run_selected_action, win.run_all_action, win.rerun_rejected_action, None,
+              win.image_settings_action, win.reset_image_settings_action, None, win.pause_action, win.cancel_action))
     m = mb.addMenu("&Review")
     _fill(m, (win.grid_action, None, win.accept_action, win.reject_action, win.redo_action, win.unflag_action))
     m = mb.addMenu("&View")

@@ -14,7 +14,7 @@ from PySide6.QtWidgets import QListWidgetItem, QMessageBox
 
 from .models import ImageEntry, State
 from .panels import batch_format
-from .workers import BatchGroup, BatchWorker, with_working_size
+from .workers import BatchGroup, BatchWorker
 
 
 class BatchController(QObject):
@@ -125,9 +125,10 @@ class BatchController(QObject):
         if getattr(ex, "bit_depth", None):
             bit_depth = ex.bit_depth
         groups = self._groups_for(entries)
-        for g in groups:  # the saved hints, read from their files as the command line reads them
+        for g in groups:  # the saved hints and images' own settings, read from their files as the CLI reads them
+            g.image_settings = win.image_settings.batch_settings(g)
             g.hints = win.guidance.batch_hints(g)
-        worker = BatchWorker(groups, with_working_size(win.colouriser, ex.working_size),
+        worker = BatchWorker(groups, win.with_working_size(ex.working_size),
                              output_dir=ex.output_dir, fmt=fmt, overwrite=ex.overwrite or rerun,
                              jpeg_quality=ex.jpeg_quality, bit_depth=bit_depth, naming=ex.naming(),
                              replace_foreign=replace_foreign, parent=win, **win.guidance.batch_options())

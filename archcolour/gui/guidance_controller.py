@@ -141,26 +141,49 @@ class GuidanceController(QObject):
     def _model(self):
         return self.win.colouriser
 
+    def _own_model(self, path: Path | None) -> str | None:
+        """The model an image's own settings ask for, when it is not the loaded one (None otherwise)."""
+        c = self._model()
+        own = self.win.image_settings.settings_of(path) if path is not None else None
+        if own is None or own.model is None or (c is not None and own.model == c.info.name):
+            return None
+        return own.model
+
+    def takes_for(self, path: Path | None, what: str) -> bool:
+        """Does the model that colours ``path`` take ``what`` ("hints", "reference")? An image's own model
+        is asked of its manifest entry (no loading); the loaded one of itself."""
+        own = self._own_model(path)
+        if own is not None:
+            return self._model() is not None and self.win.image_settings.takes(own, what)
+        c = self._model()
+        if c is None:
+            return False
+        return bool(c.accepts_hints) if what == "hints" else bool(c.reference_bins)
+
+    def model_name_for(self, path: Path | None) -> str | None:
+        c = self._model()
+        return self._own_model(path) or (c.info.name if c is not None else None)
+
     @property
     def takes_hints(self) -> bool:
-        c = self._model()
-        return bool(c is not None and c.accepts_hints)
+        """For the image on show (an image's own model may take hints where the folder's does not)."""
+        return self.takes_for(self.path, "hints")
 
     @property
     def takes_reference(self) -> bool:
-        c = self._model()
-        return bool(c is not None and c.reference_bins)
+        """For the folder (the reference is the folder's: read for the loaded model)."""
+        return self.takes_for(None, "reference")
 
     def update_enabled(self) -> None:
         c = self._model()
-        name = c.info.name if c is not None else None
+        name = self.model_name_for(self.path)
         why_h = "" if self.takes_hints else (
             "Loading the model…" if c is None and self.win.engine_error is None else
             f"The model {name!r} does not take colour hints; a guided model does (archcolour models lists them)"
             if c is not None else "No model is loaded")
         why_r = "" if self.takes_reference else (
             "Loading the model…" if c is None and self.win.engine_error is None else
-            f"The model {name!r} does not take a reference photograph; a guided model does" if c is not None
+            f"The model {c.info.name!r} does not take a reference photograph; a guided model does" if c is not None
             else "No model is loaded")
         p = self.panel
         p.hints_box.setEnabled(not why_h)
@@ -193,7 +216,7 @@ class GuidanceController(QObject):
         file, key = self.location(self.path)
         self.overlay.set_points(self.store.points(file, key))
         self.undo.setActiveStack(self._stack(file, key))
-        self._update_label()
+        self.update_enabled()  # the image's own model may take other guidance than the folder's
 
     def _stack(self, file: Path, key: str) -> QUndoStack:
         st = self._stacks.get((file, key))
@@ -348,44 +371,71 @@ class GuidanceController(QObject):
             self.win.statusBar().showMessage(f"Guidance not saved: {exc}", 10000)
 
     # -- what previews and batches get ------------------------------------------------------------
+    def vividness_for(self, path: Path | None) -> float:
+        """The image's own vividness, else the folder's."""
+        own = self.win.image_settings.settings_of(path) if path is not None else None
+        return float(own.vividness if own is not None and own.vividness is not None else self.vividness)
+
     def preview_guide(self, path: Path):
-        """The engine's Guidance for a preview of ``path`` (only what the loaded model takes)."""
+        """The engine's Guidance for a preview of ``path`` (only what the image's model takes)."""
         from ..engine import Guidance
 
         hints = ()
-        if self.takes_hints:
+        if self.takes_for(path, "hints"):
             try:
                 hints = hs.parse_points(self.points(path))
             except ValueError:
                 hints = ()
-        ref = self.reference.distribution if self.reference is not None and self.takes_reference else None
-        return Guidance(hints=hints, reference=ref, vividness=float(self.vividness))
+        # the folder's reference, read for the loaded model, goes to every image as in the batch (an image
+        # whose own model takes none then says so in one line, in the preview as in the batch)
+        ref = self.reference.distribution if self.reference is not None and self.takes_for(None, "reference") else None
+        return Guidance(hints=hints, reference=ref, vividness=self.vividness_for(path))
 
     def guide_key(self, path: Path) -> tuple:
         g = self.preview_guide(path)
         return (g.hints, self.reference.sha256 if g.reference is not None else None, g.vividness)
 
     def batch_hints(self, group) -> object | None:
-        """The parsed hints file for a batch group (:class:`archcolour.hints.HintsFile`), None without hints."""
+        """The parsed hints file for a batch group (:class:`archcolour.hints.HintsFile`), None without hints.
+
+        Only the hints of images whose model takes hints (the folder's, or the image's own) are given: as
+        in the preview, hints a model cannot use are kept in the file but not sent to it."""
+        import dataclasses
+
         from .. import hints as hints_mod
 
-        if not self.takes_hints:
-            return None
         if group.inputs and len(group.inputs) == 1 and Path(group.inputs[0]).is_dir():
             root = Path(group.inputs[0])
             file = hs.guidance_folder(root / "-", root, self.win.export.output_dir) / hs.HINTS_NAME
             try:
-                return hints_mod.load(file) if file.exists() else None
+                hf = hints_mod.load(file) if file.exists() else None
             except hints_mod.HintsError as exc:
                 self.win.batches.add_problem(str(exc))
                 return None
+            if hf is None:
+                return None
+            if hf.single is not None:  # one set for every image: the folder's model decides
+                return hf if self.takes_for(None, "hints") else None
+            keep = {k: v for k, v in hf.images.items() if self.takes_for(self._path_of(root, k), "hints")}
+            return dataclasses.replace(hf, images=keep) if keep else None
         images = {}
         for src in group.inputs:  # single files: each one's own hints, by its name
-            pts = self.points(Path(src))
+            pts = self.points(Path(src)) if self.takes_for(Path(src), "hints") else []
             if pts:
                 images.setdefault(Path(src).name, {"points": pts})
         return hints_mod.parse({"version": hints_mod.VERSION, "images": images}, "hints") if images else None
 
+    def _path_of(self, root: Path, key: str) -> Path:
+        """The listed image a hints key of ``root`` names (its path relative to root, else a bare name)."""
+        p = root / key
+        if self.win.model.find(p) is None and "/" not in key:
+            for e in self.win.model.entries():
+                if e.root == root and e.source.name == key:
+                    return e.source
+        return p
+
     def batch_options(self) -> dict:
-        """Reference and vividness for a batch's options."""
-        return {"reference": self.reference if self.takes_reference else None, "vividness": float(self.vividness)}
+        """Reference and vividness for a batch's options (the folder's; images' own vividness is in their
+        own settings, which the batch applies)."""
+        return {"reference": self.reference if self.takes_for(None, "reference") else None,
+                "vividness": float(self.vividness)}

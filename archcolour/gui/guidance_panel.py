@@ -12,6 +12,8 @@ from PySide6.QtWidgets import (
     QFormLayout, QFrame, QGroupBox, QHBoxLayout, QLabel, QPushButton, QSlider, QToolButton, QVBoxLayout, QWidget,
 )
 
+from ..choices import VIVIDNESS_RANGE
+
 THUMB_SIDE = 200
 VIVIDNESS_STEPS = 100  # slider steps per unit of vividness
 
@@ -142,7 +144,8 @@ class GuidancePanel(QWidget):
         form = QFormLayout()
         vrow = QHBoxLayout()
         self.vividness_slider = QSlider(Qt.Horizontal)
-        self.vividness_slider.setRange(0, 2 * VIVIDNESS_STEPS)
+        lo, hi = VIVIDNESS_RANGE
+        self.vividness_slider.setRange(int(round(lo * VIVIDNESS_STEPS)), int(round(hi * VIVIDNESS_STEPS)))
         self.vividness_slider.setValue(VIVIDNESS_STEPS)
         self.vividness_slider.setPageStep(VIVIDNESS_STEPS // 4)
         self.vividness_slider.setToolTip("Strength of the colour: 0 grey, 1 as predicted, 2 twice as strong")

@@ -20,11 +20,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .. import hints as hints_mod
+from ..choices import VIVIDNESS_RANGE
 
 HINTS_NAME = "hints.json"
 GUIDANCE_NAME = "guidance.json"
 DEFAULT_OUTPUT_FOLDER = "colourised"  # archcolour.batch.plan.DEFAULT_FOLDER (not imported: keeps this light)
-VIVIDNESS_RANGE = (0.0, 2.0)
 
 
 def guidance_folder(source: Path, root: Path | None, output_dir: Path | None) -> Path:

@@ -22,6 +22,7 @@ from . import presets as presets_mod
 from .batch_controller import BatchController
 from .compare_view import CompareView
 from .guidance_controller import GuidanceController
+from .image_settings_controller import ImageSettingsController
 from .icons import app_icon
 from .library import Library
 from .metadata_panel import MetadataPanel
@@ -36,6 +37,11 @@ from .workers import EngineLoader
 log = logging.getLogger(__name__)
 
 IMAGE_FILTER = "Images (*.jpg *.jpeg *.jpe *.png *.tif *.tiff *.webp *.bmp);;All files (*)"
+
+
+def _fill_menu(menu, actions) -> None:
+    for a in actions:
+        menu.addSeparator() if a is None else menu.addAction(a)
 
 
 class _ProblemList(QListWidget):
@@ -64,6 +70,7 @@ class MainWindow(QMainWindow):
         super().__init__()
         self.settings = settings if settings is not None else settings_mod.load_settings()
         self.colouriser = None
+        self.colourisers = None  # batch.Colourisers around it: the other models images ask for, loaded once
         self.engine_error: str | None = None
         self._threads: set = set()
         self._engine_id = 0
@@ -81,6 +88,7 @@ class MainWindow(QMainWindow):
         self.previews = PreviewController(self)
         self.batches = BatchController(self)
         self.guidance = GuidanceController(self)
+        self.image_settings = ImageSettingsController(self)
         actions_mod.build_actions(self)
         actions_mod.build_menus_and_toolbars(self)
         self.guidance.install_menus()
@@ -216,6 +224,8 @@ class MainWindow(QMainWindow):
         self.export.colouriseAll.connect(self.batches.colourise_all)
         self.grid.currentChanged.connect(lambda e: self.select_path(e.source))
         self.grid.view.doubleClicked.connect(lambda _i: self.grid_action.setChecked(False))
+        self.grid.view.setContextMenuPolicy(Qt.CustomContextMenu)
+        self.grid.view.customContextMenuRequested.connect(self._grid_menu)
         self.metadata_dock.visibilityChanged.connect(lambda _v: self._show_metadata())
 
     def _build_status_bar(self) -> None:
@@ -351,6 +361,7 @@ class MainWindow(QMainWindow):
             return
         self._engine_id += 1
         self.colouriser = None
+        self.colourisers = None
         self.engine_error = None
         self.device_label.setText("Device: …")
         self.model_label.setText("Model: loading…")
@@ -364,7 +375,10 @@ class MainWindow(QMainWindow):
     def _on_engine_loaded(self, request_id: int, colouriser, note: str = "") -> None:
         if request_id != self._engine_id:
             return
+        from ..batch import Colourisers  # torch is loaded by now: the batch package costs nothing more
+
         self.colouriser = colouriser
+        self.colourisers = Colourisers(colouriser)
         info = colouriser.info
         self.device_label.setText(colouriser.device_name if colouriser.device_name != "CPU" else "Device: CPU")
         self.device_label.setToolTip(f"torch device {colouriser.device}")
@@ -538,6 +552,9 @@ class MainWindow(QMainWindow):
         self.rerun_rejected_action.setEnabled(not running and ok_engine and any(
             e.flag in ("rejected", "redo") for e in self.model.entries()))
         self.pause_action.setEnabled(self.batches.worker is not None)
+        has_own = any(e.own is not None for e in self.model.entries())
+        self.image_settings_action.setEnabled(has_sel and not running)
+        self.reset_image_settings_action.setEnabled(has_sel and has_own and not running)
         self.cancel_action.setEnabled(running)
         for a in (self.open_action, self.add_action, self.rescan_action, self.include_sub_action):
             a.setEnabled(not running)
@@ -560,11 +577,23 @@ class MainWindow(QMainWindow):
         QApplication.clipboard().setText(str(target))
         self.statusBar().showMessage(f"No file manager could open it. The path is copied: {target}", 15000)
 
+    def with_working_size(self, working_size: int | None):
+        """The colourisers for a preview or a batch: the loaded model at ``working_size`` (None: its own),
+        and the other models images ask for (loaded once, shared by previews and batches)."""
+        from .workers import with_working_size
+
+        if self.colourisers is None:
+            return None
+        return self.colourisers.with_base(with_working_size(self.colouriser, working_size))
+
     def _list_menu(self, pos) -> None:
         idx = self.list_view.indexAt(pos)
         m = QMenu(self)
         m.addAction(self.run_selected_action)
         m.addAction(self.run_all_action)
+        m.addSeparator()
+        m.addAction(self.image_settings_action)
+        m.addAction(self.reset_image_settings_action)
         if idx.isValid():
             e = self.model.entry(idx.row())
             m.addSeparator()
@@ -578,6 +607,12 @@ class MainWindow(QMainWindow):
                 for a in (self.accept_action, self.reject_action, self.redo_action, self.unflag_action):
                     m.addAction(a)
         m.popup(self.list_view.viewport().mapToGlobal(pos))
+
+    def _grid_menu(self, pos) -> None:
+        m = QMenu(self)
+        _fill_menu(m, (self.image_settings_action, self.reset_image_settings_action, None, self.accept_action,
+                       self.reject_action, self.redo_action, self.unflag_action))
+        m.popup(self.grid.view.viewport().mapToGlobal(pos))
 
     def output_folder(self) -> Path | None:
         e = self.current_entry()

@@ -4,6 +4,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelIndex, QSize, Qt
 from PySide6.QtGui import QColor, QIcon, QImage, QPixmap
@@ -48,6 +49,7 @@ class ImageEntry:
     thumb: QPixmap | None = None
     thumb_is_output: bool = False
     flag: str | None = None  # review flag of the output: accepted / rejected / redo
+    own: Any = None  # the image's own settings (archcolour.image_settings.ImageSettings); None: the folder's
 
     @property
     def display_name(self) -> str:
@@ -85,6 +87,8 @@ class ImageListModel(QAbstractListModel):
                 tip += f": {e.message}"
             if e.output is not None and e.state in (State.DONE, State.SKIPPED):
                 tip += f"\nOutput: {e.output}"
+            if e.own is not None:
+                tip += f"\nOwn settings: {e.own.describe()}"
             return tip
         if role == Qt.DecorationRole:
             return QIcon(e.thumb) if e.thumb is not None else None
@@ -176,6 +180,15 @@ class ImageListModel(QAbstractListModel):
         self._entries[row].flag = flag
         idx = self.index(row)
         self.dataChanged.emit(idx, idx, [FlagRole, Qt.ToolTipRole])
+
+    def set_own_settings(self, source: Path, own) -> None:
+        """The image's own settings changed (None: the folder's): its marker and tooltip follow."""
+        row = self.row_of(source)
+        if row is None or self._entries[row].own == own:
+            return
+        self._entries[row].own = own
+        idx = self.index(row)
+        self.dataChanged.emit(idx, idx, [Qt.ToolTipRole, EntryRole])
 
     def set_thumbnail(self, source: Path, image: QImage, *, is_output: bool = False) -> None:
         row = self.row_of(source)

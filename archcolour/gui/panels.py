@@ -14,7 +14,7 @@ from ..choices import DEVICE_CHOICES as CHOICES_DEVICES, WORKING_SIZE_PRESETS
 from ..formats import OUTPUT_CHOICES, output_choice
 from .models import EntryRole, State
 from .naming import DEFAULT_TEMPLATE as DEFAULT_NAMING
-from .widgets import ElidedLabel
+from .widgets import ElidedLabel, paint_own_settings_marker
 
 # -- export choices <-> batch options (the vocabularies live in archcolour.formats / archcolour.choices) --
 FORMAT_CHOICES = [(c.label, c.key) for c in OUTPUT_CHOICES]
@@ -98,6 +98,7 @@ class ImageDelegate(QStyledItemDelegate):
         p.drawRoundedRect(badge, 4, 4)
         p.setPen(QColor("white"))
         p.drawText(badge, Qt.AlignCenter, label)
+        right = badge.right()
         if entry.flag:
             from .review import FLAG_COLOURS, FLAG_MARKS
 
@@ -107,6 +108,9 @@ class ImageDelegate(QStyledItemDelegate):
             p.drawEllipse(mark)
             p.setPen(QColor("white"))
             p.drawText(mark, Qt.AlignCenter, FLAG_MARKS.get(entry.flag, "?"))
+            right = mark.right()
+        if entry.own is not None:  # settings of its own (the tooltip says which)
+            paint_own_settings_marker(p, QRectF(right + 6, badge.top(), badge.height(), badge.height()), f2)
         # message (the error for a failed image)
         if entry.message:
             msg_rect = QRectF(x, badge.bottom() + 2, width, r.bottom() - badge.bottom() - 2)
@@ -395,8 +399,14 @@ class ExportPanel(QWidget):
 
     @property
     def naming_template(self) -> str:
+        """The file-name template typed, when the naming rule takes it (archcolour.naming), else the default."""
+        from .naming import check_template
+
         t = self.naming_edit.text().strip()
-        return t if "{stem}" in t else DEFAULT_NAMING
+        try:
+            return check_template(t)
+        except ValueError:
+            return DEFAULT_NAMING
 
     @property
     def mirror_subfolders(self) -> bool:

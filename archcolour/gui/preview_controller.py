@@ -11,7 +11,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject
 
-from .workers import PREVIEW_FAST_SIDE, PREVIEW_MAX_SIDE, PreviewRequest, PreviewWorker, with_working_size
+from .workers import PREVIEW_FAST_SIDE, PREVIEW_MAX_SIDE, PreviewRequest, PreviewWorker
 
 PREVIEW_CACHE_ITEMS = 12
 
@@ -53,14 +53,17 @@ class PreviewController(QObject):
             stamp = (st.st_size, st.st_mtime_ns)
         except OSError:
             stamp = None
-        return (str(path), stamp, colouriser.working_size, colouriser.info.sha256, str(colouriser.device),
-                self.win.guidance.guide_key(path))
+        base = getattr(colouriser, "base", colouriser)
+        own = self.win.image_settings.settings_of(path)
+        return (str(path), stamp, base.working_size, base.info.sha256, str(base.device),
+                self.win.guidance.guide_key(path), own)
 
     def _colouriser(self):
+        """The loaded model at the export panel's working size, with the other models images ask for."""
         win = self.win
         if win.colouriser is None:
             return None
-        return with_working_size(win.colouriser, win.export.working_size)
+        return win.with_working_size(win.export.working_size)
 
     def fast_side(self) -> int:
         """The first pass's size: the view's size in device pixels, at most PREVIEW_FAST_SIDE."""
@@ -99,7 +102,8 @@ class PreviewController(QObject):
             return
         win.compare.set_busy_text("Colourising preview…")
         self.worker.request(PreviewRequest(rid, path, c, fast_side=self.fast_side(), max_side=PREVIEW_MAX_SIDE,
-                                           guide=self.win.guidance.preview_guide(path)))
+                                           guide=self.win.guidance.preview_guide(path),
+                                           settings=self.win.image_settings.settings_of(path)))
 
     def _before(self, res):
         return res.grey if self.show_l else res.original
@@ -140,6 +144,11 @@ class PreviewController(QObject):
         if (pw, ph) != (sw, sh):
             txt += f" (preview at {pw}×{ph}{'' if res.final else ', refining'}; outputs are full size)"
         txt += f" · working size {res.working_size} px"
+        if res.model:
+            txt += f" · model {res.model}"
+        own = self.win.image_settings.settings_of(res.path)
+        if own is not None:
+            txt += f" · own settings ({own.describe()})"
         if not cached:
             txt += f" · {res.seconds:.2f} s"
         if res.notes:

@@ -13,7 +13,7 @@ from PySide6.QtWidgets import (
 
 from .models import EntryRole, State
 from .review_store import FLAGS, LABELS, ReviewStore
-from .widgets import ElidedLabel
+from .widgets import ElidedLabel, paint_own_settings_marker
 
 FLAG_COLOURS = {"accepted": "#2e8b3a", "rejected": "#c62828", "redo": "#b07d12"}
 FLAG_MARKS = {"accepted": "✓", "rejected": "✕", "redo": "↻"}
@@ -109,6 +109,8 @@ class GridDelegate(QStyledItemDelegate):
         p.setPen(e.state.colour if not selected else pal.color(QPalette.HighlightedText))
         p.drawText(QRectF(name_rect.left(), name_rect.bottom() + 1, name_rect.width(), fm.height()),
                    Qt.AlignLeft | Qt.AlignVCenter, e.state.label)
+        if e.own is not None:  # settings of its own (the tooltip says which)
+            paint_own_settings_marker(p, QRectF(box.left() + 4, box.top() + 4, 22, 22), option.font)
         if e.flag in FLAG_COLOURS:
             f = QFont(option.font)
             f.setBold(True)

@@ -1,8 +1,32 @@
 """Small widgets shared by the window's parts."""
 from __future__ import annotations
 
-from PySide6.QtCore import QSize, Qt
+from PySide6.QtCore import QRectF, QSize, Qt
+from PySide6.QtGui import QColor, QFont, QFontMetrics
 from PySide6.QtWidgets import QLabel, QSizePolicy
+
+#: the marker of an image with settings of its own (list rows and contact-sheet cells)
+OWN_SETTINGS_COLOUR = "#5b4bb7"
+OWN_SETTINGS_GLYPH = "\u2699"  # a gear; "S" where the font has none
+
+
+def own_settings_mark(font: QFont) -> str:
+    return OWN_SETTINGS_GLYPH if QFontMetrics(font).inFontUcs4(ord(OWN_SETTINGS_GLYPH)) else "S"
+
+
+def paint_own_settings_marker(p, rect: QRectF, font: QFont) -> None:
+    """A round badge saying "this image has settings of its own" in ``rect`` (the painter is restored)."""
+    p.save()
+    p.setRenderHint(p.RenderHint.Antialiasing)
+    p.setPen(Qt.NoPen)
+    p.setBrush(QColor(OWN_SETTINGS_COLOUR))
+    p.drawEllipse(rect)
+    f = QFont(font)
+    f.setBold(True)
+    p.setFont(f)
+    p.setPen(QColor("white"))
+    p.drawText(rect, Qt.AlignCenter, own_settings_mark(f))
+    p.restore()
 
 
 class ElidedLabel(QLabel):

@@ -6,7 +6,6 @@ same generator the command line uses. Modules that import torch are imported ins
 """
 from __future__ import annotations
 
-import copy
 import logging
 import os
 import sys
@@ -51,12 +50,11 @@ def lower_thread_priority(delta: int = 4) -> None:
 
 
 def with_working_size(colouriser, working_size: int | None):
-    """A view of ``colouriser`` (sharing its network) with another working size."""
-    if working_size is None or int(working_size) == colouriser.working_size:
-        return colouriser
-    c = copy.copy(colouriser)
-    c.working_size = int(working_size)
-    return c
+    """A view of ``colouriser`` (sharing its network) with another working size (:func:`archcolour.batch.
+    colourisers.view`, imported here: only ever called once the engine, and torch, are loaded)."""
+    from ..batch.colourisers import view
+
+    return view(colouriser, working_size=working_size)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -154,21 +152,21 @@ def _entry(it, root):
     return (it.source, root, it.output, it.exists, it.error, state)
 
 
+def _naming(naming) -> dict:
+    """plan_job's naming arguments for a :class:`~archcolour.gui.naming.Naming` (None: the default)."""
+    return naming.plan_options() if naming is not None else {}
+
+
 def scan(req: ScanRequest) -> ScanResult:
     from .. import batch
-    from .naming import retarget
 
     res = ScanResult(req)
     for root in req.roots:
-        plan = batch.plan_job([root], req.output_dir, recursive=req.recursive, fmt=req.fmt)
-        if req.naming is not None:
-            retarget(plan, req.naming)
+        plan = batch.plan_job([root], req.output_dir, recursive=req.recursive, fmt=req.fmt, **_naming(req.naming))
         res.problems.extend(plan.problems)
         res.entries.extend(_entry(it, root) for it in plan.items)
     if req.files:
-        plan = batch.plan_job(req.files, req.output_dir, recursive=False, fmt=req.fmt)
-        if req.naming is not None:
-            retarget(plan, req.naming)
+        plan = batch.plan_job(req.files, req.output_dir, recursive=False, fmt=req.fmt, **_naming(req.naming))
         res.problems.extend(plan.problems)
         res.entries.extend(_entry(it, None) for it in plan.items)
     return res
@@ -185,6 +183,7 @@ class PreviewRequest:
     fast_side: int = PREVIEW_FAST_SIDE  # first pass: about the view's size
     max_side: int = PREVIEW_MAX_SIDE  # refined pass (skipped when the image is no bigger than fast_side)
     guide: Any = None  # engine.Guidance: the user's hints, reference, vividness (None: none)
+    settings: Any = None  # the image's own settings (archcolour.image_settings.ImageSettings), None: the folder's
 
 
 @dataclass
@@ -200,6 +199,7 @@ class PreviewResult:
     seconds: float
     notes: list[str] = field(default_factory=list)
     final: bool = True  # False: a fast pass; a refined one follows
+    model: str = ""  # the model that made the colour, when it is not the loaded one (an image's own)
 
 
 def rgb_to_qimage(rgb) -> QImage:
@@ -316,7 +316,12 @@ class PreviewWorker(QThread):
                 self._last_source = (key, src, original, grey, shrunk)
         l_full = src.l
         h, w = l_full.shape
-        ws = int(req.colouriser.working_size)
+        base = getattr(req.colouriser, "base", req.colouriser)
+        colouriser = req.colouriser
+        if hasattr(colouriser, "for_settings"):  # batch.Colourisers: another model is loaded here, once
+            colouriser = colouriser.for_settings(req.settings)
+        own_model = colouriser.info.name if colouriser.info.name != base.info.name else ""
+        ws = int(colouriser.working_size)
         base = PreviewResult(req.request_id, req.path, original, grey, None, src.source_size, (w, h), ws, 0.0,
                              list(src.notes))
         self.greyReady.emit(base)
@@ -327,13 +332,13 @@ class PreviewWorker(QThread):
             l = shrunk.get(side)
             if l is None:
                 l = shrunk[side] = shrink_l(l_full, side)
-            out = (req.colouriser.colourise(l, out_dtype=np.uint8) if req.guide is None
-                   else req.colouriser.colourise(l, out_dtype=np.uint8, guide=req.guide))
+            out = (colouriser.colourise(l, out_dtype=np.uint8) if req.guide is None
+                   else colouriser.colourise(l, out_dtype=np.uint8, guide=req.guide))
             if self._stale(req):
                 return
             res = PreviewResult(req.request_id, req.path, original, grey, rgb_to_qimage(out.rgb), src.source_size,
                                 (l.shape[1], l.shape[0]), out.working_size, time.perf_counter() - t0,
-                                list(src.notes) + list(out.warnings), final=k == len(passes) - 1)
+                                list(src.notes) + list(out.warnings), final=k == len(passes) - 1, model=own_model)
             self.previewReady.emit(res)
 
 
@@ -348,6 +353,7 @@ class BatchGroup:
     recursive: bool
     only: set[Path] | None = None  # restrict the plan to these sources (the selection)
     hints: Any = None  # archcolour.hints.HintsFile for these sources (the folder's hints.json), or None
+    image_settings: Any = None  # archcolour.image_settings.ImageSettingsFile (image-settings.json), or None
 
 
 class BatchWorker(QThread):
@@ -426,18 +432,14 @@ class BatchWorker(QThread):
         plans = []
         for g in self.groups:
             plan = batch.plan_job(g.inputs, self.output_dir, recursive=g.recursive, fmt=self.fmt,
-                                  overwrite=self.overwrite)
+                                  overwrite=self.overwrite, **_naming(self.naming))
             for p in plan.problems:
                 self.problem.emit(p)
             if g.only is not None:
                 keep = {Path(s).resolve() for s in g.only}
                 plan.items = [it for it in plan.items if it.source.resolve() in keep]
-            if self.naming is not None:
-                from .naming import retarget
-
-                retarget(plan, self.naming)
             if plan.items:
-                plans.append((plan, g.hints))
+                plans.append((plan, g))
         return plans
 
     def _run(self) -> None:
@@ -447,7 +449,7 @@ class BatchWorker(QThread):
         if self._cancel_requested:
             self._cancel.cancel()
         plans = self._plans(batch)
-        total = sum(len(p.items) for p, _h in plans)
+        total = sum(len(p.items) for p, _g in plans)
         self.planned.emit(total)
         options = batch.BatchOptions(fmt=self.fmt, overwrite=self.overwrite, jpeg_quality=self.jpeg_quality,
                                      bit_depth=self.bit_depth, reference=self.reference, vividness=self.vividness)
@@ -458,10 +460,11 @@ class BatchWorker(QThread):
         worked = 0  # images actually colourised (skips are instant and say nothing about the pace)
         t_mark = time.perf_counter()
         self.progress.emit(0, total, -1.0)
-        for plan, hints in plans:
+        for plan, group in plans:
             if self._cancel.cancelled:
                 break
-            options.hints = hints
+            options.hints = group.hints
+            options.image_settings = group.image_settings
             items = plan.items
             if items:
                 self.itemStarted.emit(str(items[0].source))

@@ -150,3 +150,75 @@ def test_animated_gif_gives_its_first_frame_with_a_note(tmp_path):
     assert loaded.format == "GIF" and loaded.l.shape == (10, 12)
     assert "animated GIF: first frame of 3 used" in loaded.notes
     assert float(loaded.l.mean()) == pytest.approx(float(imageio.lightness.grey_lut(256)[40]), abs=0.5)
+
+
+# -- issue 12: IIM and the TIFF EXIF sub-IFD, both ways ----------------------------------------------
+IIM = (b"\x1c\x01\x5a\x00\x03\x1b%G" + b"\x1c\x02\x05\x00\x05Forum"
+       + b"\x1c\x02\x78\x00\x0b" + "Ναός caption"[:6].encode() + b"!")
+
+
+def test_a_tiff_iim_written_as_longs_is_read_whole(tmp_path):
+    """Photoshop and exiftool give tag 33723 the type LONG; Pillow decodes only its first value."""
+    data = IIM + b"\x00" * (-len(IIM) % 4)
+    longs = tuple(np.frombuffer(data, "<u4").tolist())
+    tifffile.imwrite(tmp_path / "l.tif", np.zeros((4, 4), np.uint8), extratags=[(33723, "I", len(longs), longs, True)])
+    assert imageio.load_image(tmp_path / "l.tif").meta.iptc == data
+
+
+def test_a_png_raw_iptc_profile_is_read(tmp_path):
+    from PIL import PngImagePlugin
+
+    info = PngImagePlugin.PngInfo()
+    info.add_text("Raw profile type iptc", f"\nIPTC profile\n{len(IIM):8d}\n{IIM.hex()}\n", zip=True)
+    Image.fromarray(np.zeros((4, 4), np.uint8)).save(tmp_path / "r.png", pnginfo=info)
+    assert imageio.load_image(tmp_path / "r.png").meta.iptc == IIM
+
+
+@pytest.mark.parametrize("bits", [8, 16])
+def test_tiff_outputs_carry_the_exif_sub_ifd_and_the_iim(tmp_path, bits):
+    e = Image.Exif()
+    e[0x013B] = "Ελένη".encode("utf-8")
+    sub = e.get_ifd(0x8769)
+    sub[0x9003], sub[0x9101] = "1911:05:14 10:30:00", b"\x01\x02\x03\x00"
+    e.get_ifd(0x8825)[2] = (37.0, 58.0, 0.0)  # GPSLatitude
+    rgb = np.zeros((6, 8, 3), np.uint8 if bits == 8 else np.uint16)
+    w = imageio.save_image(tmp_path / "o.tif", rgb, "TIFF", exif=e.tobytes(), iptc=IIM, xmp=XMP, icc=M.srgb_profile(),
+                           dpi=(300, 300), description="Colourised; Ναός caption")
+    import hashlib
+
+    assert w.sha256 == hashlib.sha256(w.path.read_bytes()).hexdigest()
+    with Image.open(w.path) as im:
+        ex = im.getexif()
+        assert ex.get_ifd(0x8769)[0x9003] == "1911:05:14 10:30:00"
+        assert 0x9101 not in ex.get_ifd(0x8769)  # JPEG-only tag, not allowed in a TIFF
+        assert ex.get_ifd(0x8825)[2] == (37.0, 58.0, 0.0)
+        assert ex[0x013B].encode("latin-1").decode("utf-8") == "Ελένη"
+    with tifffile.TiffFile(w.path) as tf:
+        page = tf.pages[0]
+        assert page.tags[700].value == XMP and page.tags[34675].value == M.srgb_profile()
+        assert page.tags[33723].dtype == 4  # LONG, as Photoshop writes it
+        assert np.array_equal(page.asarray(), rgb)
+    assert "Colourised; Ναός caption".encode() + b"\x00" in w.path.read_bytes()  # tag 270 in UTF-8 (MWG)
+    loaded = imageio.load_image(w.path)
+    assert loaded.meta.iptc.rstrip(b"\x00") == IIM and loaded.meta.dpi == (300, 300)
+
+
+def test_jpeg_outputs_carry_the_iim_in_a_photoshop_block_with_its_digest(tmp_path):
+    import hashlib
+
+    w = imageio.save_image(tmp_path / "o.jpg", np.zeros((6, 8, 3), np.uint8), "JPEG", iptc=IIM, xmp=XMP,
+                           description="d")
+    with Image.open(w.path) as im:
+        ps = im.info["photoshop"]
+        assert ps[0x0404] == IIM and ps[0x0425] == hashlib.md5(IIM).digest()
+        assert im.info["xmp"] == XMP and im.getexif()[0x010E] == "d"
+    assert imageio.load_image(w.path).meta.iptc == IIM
+    # formats without an IIM container are given none
+    p = imageio.save_image(tmp_path / "o.png", np.zeros((6, 8, 3), np.uint8), "PNG", iptc=IIM).path
+    assert IIM not in p.read_bytes()
+
+
+def test_legacy_text_drops_control_characters_and_cuts_at_a_character():
+    assert M.legacy_text("a\x00b\x1b[31mc\td\ne\x7f") == "ab[31mc\td\ne"
+    cut = M.legacy_text("é" * 100, 20)
+    assert len(cut.encode()) <= 20 and cut.endswith(" [...]") and cut.startswith("é" * 7)

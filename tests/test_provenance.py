@@ -553,3 +553,114 @@ def test_no_guidance_is_not_claimed(tmp_path):
     assert "guided by the user" not in prov.description.lower()
     read = P.provenance_from_xmp(P.parse_xmp(P.to_xmp(prov)))
     assert read["guidance"] == {"vividness": 1.0, "hints": [], "reference": {"name": None, "sha256": None}}
+
+
+# ------------------------------------------------------------------------------------------------
+# issue 12: descriptive fields from XMP, IIM and EXIF; the output's IIM; the capture date
+# ------------------------------------------------------------------------------------------------
+def _ds(record: int, n: int, text: str | bytes) -> bytes:
+    b = text.encode("utf-8") if isinstance(text, str) else text
+    return bytes([0x1C, record, n]) + len(b).to_bytes(2, "big") + b
+
+
+def _exif_taken(**ifd0) -> bytes:
+    e = Image.Exif()
+    for tag, v in ifd0.items():
+        e[{"artist": 0x013B, "copyright": 0x8298, "description": 0x010E}[tag]] = v
+    sub = e.get_ifd(0x8769)
+    sub[0x9003], sub[0x9011], sub[0x9004] = "1911:05:14 10:30:00", "+02:00", "1960:01:02 03:04:05"
+    return e.tobytes()
+
+
+def test_descriptive_fields_merge_xmp_then_iim_then_exif():
+    from archcolour.provenance import descriptive as D
+
+    iim = _ds(1, 90, b"\x1b%G") + _ds(2, 5, "IIM title") + _ds(2, 105, "IIM headline") + _ds(2, 120, "IIM caption") \
+        + _ds(2, 55, "19110514") + _ds(2, 60, "103000+0200")
+    exif = _exif_taken(artist="E. Artist; F. Second", copyright="EXIF rights", description="EXIF caption")
+    kept, caption = D.merge_descriptive(P.parse_xmp(SOURCE_XMP), iim, exif)
+    assert kept["dc:title"]["x-default"] == "Temple of Hephaestus, 1890"  # XMP wins
+    assert kept["photoshop:Headline"] == "IIM headline"  # IIM fills what the XMP lacks
+    assert kept["photoshop:DateCreated"] == "1911-05-14T10:30:00+02:00"  # IIM 2:55 + 2:60
+    assert kept["xmp:CreateDate"] == "1960-01-02T03:04:05"  # EXIF DateTimeDigitized: the source's digitisation
+    assert kept["dc:creator"] == ["A. Photographer"] and caption == "West front seen from the agora"
+    kept, caption = D.merge_descriptive({}, None, exif)  # EXIF alone
+    assert kept["photoshop:DateCreated"] == "1911-05-14T10:30:00+02:00"
+    assert kept["dc:creator"] == ["E. Artist", "F. Second"] and kept["dc:rights"] == {"x-default": "EXIF rights"}
+    assert caption == "EXIF caption"
+    assert D.merge_descriptive({}, iim, None)[1] == "IIM caption"
+    # an XMP exif:DateTimeOriginal (Lightroom writes one) stands in for photoshop:DateCreated
+    kept, _ = D.merge_descriptive({"exif:DateTimeOriginal": "1920-03-04T05:06:07"}, None, exif)
+    assert kept["photoshop:DateCreated"] == "1920-03-04T05:06:07" and kept["exif:DateTimeOriginal"]
+
+
+def test_dates_between_exif_xmp_and_iim():
+    from archcolour.provenance import descriptive as D, iptc as I
+
+    assert D.exif_date_to_xmp("1911:05:14 10:30:00", "+02:00") == "1911-05-14T10:30:00+02:00"
+    assert D.exif_date_to_xmp("1911:05:00 00:00:00") == "1911-05" and D.exif_date_to_xmp("    :  :     :  :  ") is None
+    assert D.xmp_date_to_exif("1911-05-14T10:30:00+02:00") == ("1911:05:14 10:30:00", "+02:00")
+    assert D.xmp_date_to_exif("1911-05-14T10:30Z") == ("1911:05:14 10:30:00", "+00:00")
+    assert D.xmp_date_to_exif("1911-05-14") is None  # EXIF dates are whole: never a made-up time
+    assert I._xmp_date_to_iim("1911-05-14T10:30:00+02:00") == ("19110514", "103000+0200")
+    assert I._xmp_date_to_iim("1911") == ("19110000", None)
+    assert I._xmp_date_to_iim("1911-05-14T10:30:00") == ("19110514", None)  # no zone: no 2:60
+    assert I.iim_to_xmp_props(_ds(2, 55, "19110500"))["photoshop:DateCreated"] == "1911-05"
+
+
+def test_the_outputs_iim_follows_the_xmp_and_carries_only_what_describes_the_photograph():
+    from archcolour.provenance import iptc as I
+
+    src = _ds(1, 20, b"\x00\x01") + _ds(2, 5, "old title") + _ds(2, 100, "GRC") + _ds(2, 118, "archive@example.org") \
+        + _ds(2, 65, "ScanSoft") + _ds(2, 130, "1M") + _ds(2, 120, "old caption") + _ds(2, 25, "stoa")
+    kept = {"dc:title": {"x-default": "T" * 100}, "dc:subject": ["a", "b"], "photoshop:City": "Délos",
+            "photoshop:DateCreated": "1911-05-14T10:30:00+02:00", "Iptc4xmpCore:CountryCode": "GR"}
+    out = I.iim_for_output(src, kept, "our note. Original description: old caption")
+    recs = I.iim_records(out)
+    assert recs[(1, 90)] == [b"\x1b%G"] and (1, 20) not in recs  # UTF-8 declared; the source's envelope not carried
+    assert recs[(2, 5)] == [("T" * 58 + " [...]").encode()]  # the XMP's value, cut to IIM's 64 bytes
+    assert recs[(2, 25)] == [b"a", b"b"] and recs[(2, 90)] == ["Délos".encode()]
+    assert recs[(2, 55)] == [b"19110514"] and recs[(2, 60)] == [b"103000+0200"]
+    assert recs[(2, 120)] == [b"our note. Original description: old caption"]
+    assert recs[(2, 118)] == [b"archive@example.org"]  # no XMP twin: carried as it was
+    assert (2, 65) not in recs and (2, 130) not in recs  # the source's program and its pixel type
+    assert (2, 100) not in recs  # IIM's country code is alpha-3; the XMP's "GR" is not
+    assert I.iim_for_output(None, kept, "x") is None and I.iim_for_output(b"", kept, "x") is None
+    assert I.iim_for_output(_ds(1, 90, b"\x1b%G"), kept, "x") is None  # an envelope alone is no IIM
+
+
+def test_output_metadata_gives_the_capture_date_to_exif_and_the_iim_to_the_writer(tmp_path):
+    src = tmp_path / "temple.jpg"
+    src.write_bytes(b"pretend source bytes")
+    iim = _ds(1, 90, b"\x1b%G") + _ds(2, 80, "É. Durand") + _ds(2, 55, "19110514") + _ds(2, 60, "103000+0200") \
+        + _ds(2, 120, "C" * 3000)
+    meta = SimpleNamespace(xmp=None, iptc=iim, exif=None, icc=None, dpi=None, file_size=20, sha256="cd" * 32)
+    source = SimpleNamespace(path=src, format="JPEG", notes=[], meta=meta, width=8, height=6)
+    md = P.output_metadata(source, fake_colouriser(), tmp_path / "temple_colourised.jpg", "JPEG")
+    e = Image.Exif()
+    e.load(md.exif)  # made for the capture date and creator, the source had no EXIF
+    sub = e.get_ifd(0x8769)
+    assert (sub[0x9003], sub[0x9011], e[0x013B]) == ("1911:05:14 10:30:00", "+02:00", "É. Durand".encode().decode("latin-1"))
+    recs = P.iptc.iim_records(md.iptc)
+    assert recs[(2, 80)] == ["É. Durand".encode()] and len(recs[(2, 120)][0]) <= 2000
+    assert len(md.description.encode()) <= 2000 and md.description.endswith(" [...]")
+    assert md.provenance.source_description == "C" * 3000  # whole in the XMP and the sidecar
+    props = P.parse_xmp(md.xmp)
+    assert props["photoshop:DateCreated"] == "1911-05-14T10:30:00+02:00" and "xmp:CreateDate" not in props
+    assert props["xmp:ModifyDate"] == props["xmp:MetadataDate"] == md.provenance.created
+
+
+def test_an_exif_date_of_the_source_is_never_overwritten_nor_given_another_dates_zone():
+    from archcolour.imageio import metadata as M
+
+    e = Image.Exif()
+    e.get_ifd(0x8769)[0x9003] = "1920:01:01 12:00:00"
+    raw = e.tobytes()
+    out = Image.Exif()
+    out.load(M.exif_with_descriptive(raw, {"DateTimeOriginal": "1911:05:14 10:30:00", "OffsetTimeOriginal": "+02:00",
+                                           "Artist": "Ελένη"}))
+    sub = out.get_ifd(0x8769)
+    assert sub[0x9003] == "1920:01:01 12:00:00" and 0x9011 not in sub
+    assert out[0x013B].encode("latin-1").decode("utf-8") == "Ελένη"  # UTF-8 bytes (MWG)
+    assert M.exif_with_descriptive(raw, {}) is raw
+    assert M.exif_descriptive(M.exif_with_descriptive(None, {"Copyright": "c"})) == {"Copyright": "c"}

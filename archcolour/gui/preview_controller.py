@@ -144,11 +144,11 @@ class PreviewController(QObject):
         if (pw, ph) != (sw, sh):
             txt += f" (preview at {pw}×{ph}{'' if res.final else ', refining'}; outputs are full size)"
         txt += f" · working size {res.working_size} px"
-        if res.model:
-            txt += f" · model {res.model}"
         own = self.win.image_settings.settings_of(res.path)
         if own is not None:
-            txt += f" · own settings ({own.describe()})"
+            txt += f" · own settings: {own.describe()}"
+        elif res.model:
+            txt += f" · model {res.model}"
         if not cached:
             txt += f" · {res.seconds:.2f} s"
         if res.notes:

@@ -7,7 +7,8 @@ where they go per format are listed in ``docs/PROVENANCE.md``. No Qt, no torch.
 Modules, one job each:
 
 ``record``   the :class:`Provenance` record and THE field table (sidecar and XMP forms, both ways)
-``iptc``     which source fields are kept; the legacy IPTC-IIM reader
+``iptc``     which source fields are kept; legacy IPTC-IIM read, and written back for JPEG/TIFF outputs
+``descriptive`` the source's descriptive fields from its XMP, IIM and EXIF (MWG order); the capture date
 ``xmp``      the XMP writer (:func:`to_xmp`), parser (:func:`parse_xmp`) and file reader
 ``output``   :func:`build_provenance`, :func:`output_metadata` (what ``save_image`` embeds)
 ``store``    sidecars, ``manifest.jsonl`` (folder lock, never through a symbolic link)

@@ -196,6 +196,27 @@ def test_outputs_sidecars_and_manifest_equal_the_local_backends(backend, images,
         assert run[key] == ref_run[key], key
 
 
+def test_images_own_settings_are_honoured_by_the_workers_as_locally(backend, weights, tmp_path, monkeypatch):
+    from archcolour import image_settings as ims
+    from archcolour.engine import Colouriser
+
+    freeze_clock(monkeypatch.setattr)
+    make_images(tmp_path / "in", n=3)
+    own = ims.parse({"version": 1, "images": {"scan00.png": {"model": "tiny-guided", "working_size": 96},
+                                              "scan01.png": {"vividness": 0.5, "upsampling": "bilinear"}}})
+    ray_out, local_out = tmp_path / "ray", tmp_path / "local"
+    got = list(backend.run(plan_job([tmp_path / "in"], ray_out), BatchOptions(image_settings=own)))
+    ref = list(run_job(plan_job([tmp_path / "in"], local_out), Colouriser(weights, device="cpu"),
+                       BatchOptions(image_settings=own, jobs=1)))
+    assert [r.status for r in got] == [r.status for r in ref]
+    assert collections.Counter(r.status for r in got) == {"done": 3, "failed": 1}  # broken.png
+    a, b = P.read_sidecar(ray_out / "scan00_colourised.png"), P.read_sidecar(ray_out / "scan01_colourised.png")
+    assert (a["model"]["name"], a["engine"]["working_size"]) == ("tiny-guided", 96)
+    assert (b["engine"]["upsampling"], b["guidance"]["vividness"]) == ("bilinear", 0.5)
+    for name in ("scan00_colourised.png", "scan01_colourised.png", "scan02_colourised.png"):
+        assert (ray_out / name).read_bytes() == (local_out / name).read_bytes(), name
+
+
 def test_a_worker_killed_mid_batch_loses_nothing_and_records_nothing_twice(backend, images, local_reference, tmp_path,
                                                                              monkeypatch):
     ref_dir, _ = local_reference

@@ -106,15 +106,31 @@ def _node_name() -> str:
         return socket.gethostname()
 
 
+def _own_models(options: BatchOptions) -> dict[str, tuple[str, str]]:
+    """(absolute weights path, SHA-256) of each bundled model images' own settings name, resolved on the
+    driver so that every worker loads the same bytes; a name that does not resolve is left to the worker
+    (whose image then fails with one line)."""
+    from ..weights import WeightsError, resolve_bundled
+
+    out: dict[str, tuple[str, str]] = {}
+    for name in sorted(options.image_settings.models()) if options.image_settings is not None else ():
+        try:
+            path, sha = resolve_bundled(name)
+        except (WeightsError, OSError):
+            continue
+        out[name] = (str(Path(path).absolute()), sha.lower())
+    return out
+
+
 class Worker:
     """A Ray actor's body: one per worker process; loads the model once, then runs items.
 
     Never raises for a bad item or a model that would not load: the first becomes a failed result, the
     second is reported by :meth:`hello` (the driver then leaves this worker out). A model an image's own
-    settings ask for (:mod:`archcolour.image_settings`) is loaded by this worker on first use, by name
-    from the bundled models of its node (checked against their SHA-256 there), with the run's device,
-    seed and upsampling, and kept for the rest of the run; one that cannot be loaded fails that image
-    with one line.
+    settings ask for (:mod:`archcolour.image_settings`) is loaded by this worker on first use, with the
+    run's device, seed and upsampling, and kept for the rest of the run: from the weights file (and
+    SHA-256) the driver resolved for that name, as for the run's model, else by name from its node's
+    bundled models; one that cannot be loaded fails that image with one line.
     """
 
     def __init__(self, spec: ModelSpec, threads: int = 1) -> None:
@@ -132,7 +148,17 @@ class Worker:
                                          seed=spec.seed, expected_sha256=spec.sha256, upsampling=spec.upsampling)
         except Exception as e:  # noqa: BLE001 - reported to the driver in one line
             self.error = f"Ray worker on {self.node} cannot load the model: {one_line(e)}"
-        self.colourisers = Colourisers(self.colouriser)
+        self.spec = spec
+        self.models: dict[str, tuple[str, str]] = {}  # name -> (weights, sha256), as the driver resolved them
+        self.colourisers = Colourisers(self.colouriser, self._load)
+
+    def _load(self, name: str):
+        from ..engine import Colouriser
+
+        spec = self.spec
+        path, sha = self.models.get(name, (None, None))
+        return Colouriser(path, model=None if path else name, device=spec.device, seed=spec.seed,
+                          expected_sha256=sha, upsampling=spec.upsampling)
 
     def hello(self) -> dict[str, Any]:
         c = self.colouriser
@@ -142,8 +168,12 @@ class Worker:
                 "device_name": getattr(c, "device_name", ""), "accepts_hints": bool(getattr(c, "accepts_hints", False)),
                 "reference_bins": getattr(c, "reference_bins", None)}
 
-    def run(self, item: JobItem, root: str, options: BatchOptions) -> ItemResult:
-        """``item`` with absolute paths; ``root`` its output folder, which the driver made."""
+    def run(self, item: JobItem, root: str, options: BatchOptions,
+            models: dict[str, tuple[str, str]] | None = None) -> ItemResult:
+        """``item`` with absolute paths; ``root`` its output folder, which the driver made; ``models`` the
+        weights (path, SHA-256) of the models images' own settings name, resolved on the driver."""
+        if models:
+            self.models.update(models)
         if not os.path.exists(item.source):
             return ItemResult(item.source, item.output, "failed",
                               f"{item.source}: not found on Ray worker {self.node} (the driver sees it: is the "
@@ -378,11 +408,12 @@ class RayBackend:
             c2pa = options.c2pa
             options = replace(options, c2pa=replace(c2pa, cert=Path(c2pa.cert).absolute(), key=Path(c2pa.key).absolute()))
         opts = ray.put(options)  # sent once, not with every item
+        models = ray.put(_own_models(options))
 
         def submit(i: int, a: _Actor) -> None:
             it, root = remote_item(i)
             a.busy += 1
-            pending[a.handle.run.remote(it, root, opts)] = _Task(i, a)
+            pending[a.handle.run.remote(it, root, opts, models)] = _Task(i, a)
 
         def settle(ref) -> None:
             t = pending.pop(ref)

@@ -1,4 +1,4 @@
-"""EXIF, ICC and XMP: read from a source, made right for an output, read back from a file. Once each.
+"""EXIF, ICC, XMP and IPTC-IIM: read from a source, made right for an output, read back. Once each.
 
 * :func:`metadata_from_pillow` - the source's EXIF, ICC profile, DPI, XMP and IPTC-IIM, from an opened image
   (IIM from a JPEG's APP13, a TIFF's tag 33723 or Photoshop block, a PNG's "Raw profile type iptc" text);
@@ -327,7 +327,7 @@ def _exif_str(v: Any) -> Any:
 
 def tiff_exif_tags(exif: bytes | None) -> list[tuple]:
     """Baseline TIFF tags (Make, Model, DateTime, Artist, Copyright) from EXIF, as tifffile extratags
-    (text that is not ASCII as UTF-8). The EXIF and GPS sub-IFDs are :func:`.containers.tiff_sub_ifds`'."""
+    (text that is not ASCII as UTF-8). The EXIF and GPS sub-IFDs: :func:`.containers.tiff_add_sub_ifds`."""
     if not exif:
         return []
     try:

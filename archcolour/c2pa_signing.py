@@ -1,7 +1,7 @@
 """Optional C2PA manifest (Content Credentials) signed with the user's certificate and key.
 
 Needs the ``c2pa-python`` package (extra ``c2pa``); with no certificate configured, or without the
-package, nothing is signed and nothing fails: :func:`C2paConfig.from_env` returns None.
+package, nothing is signed and nothing fails: :meth:`C2paConfig.resolve` returns None.
 
 The manifest has a ``c2pa.actions.v2`` assertion: ``c2pa.opened`` on the source (added as a
 ``parentOf`` ingredient, read only) then ``c2pa.edited`` with the IPTC digital source type
@@ -51,11 +51,19 @@ class C2paConfig:
     tsa_url: str | None = None
 
     @classmethod
-    def from_env(cls) -> "C2paConfig | None":
-        cert, key = os.environ.get(ENV_CERT), os.environ.get(ENV_KEY)
-        if not cert or not key:
+    def resolve(cls, cert: str | os.PathLike | None = None, key: str | os.PathLike | None = None,
+                environ: "dict[str, str] | None" = None) -> "C2paConfig | None":
+        """The signing set-up: the certificate and key given (the CLI's ``--c2pa-cert``/``--c2pa-key``),
+        each falling back to ``$ARCHCOLOUR_C2PA_CERT``/``$ARCHCOLOUR_C2PA_KEY``; the algorithm and
+        time-stamp service from ``$ARCHCOLOUR_C2PA_ALG``/``$ARCHCOLOUR_C2PA_TSA_URL``. None when neither a
+        certificate nor a key is given anywhere; :class:`C2paError` when only one of them is."""
+        env = os.environ if environ is None else environ
+        cert, key = cert or env.get(ENV_CERT), key or env.get(ENV_KEY)
+        if not cert and not key:
             return None
-        return cls(Path(cert), Path(key), os.environ.get(ENV_ALG, "es256"), os.environ.get(ENV_TSA) or None)
+        if not (cert and key):
+            raise C2paError("C2PA signing needs both a certificate (--c2pa-cert) and a key (--c2pa-key)")
+        return cls(Path(cert), Path(key), env.get(ENV_ALG, "es256"), env.get(ENV_TSA) or None)
 
     def check(self) -> None:
         """Raise :class:`C2paError` when signing cannot work (package missing, files unreadable)."""

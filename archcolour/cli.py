@@ -370,22 +370,15 @@ def _colourise(args: argparse.Namespace, out: TextIO, err: TextIO, cleanup: cont
                 out.write(f"{n_own} image(s) with their own settings ({_printable(own_settings.path)})\n")
             out.flush()
 
-    c2pa_config = None
-    cert = args.c2pa_cert or os.environ.get("ARCHCOLOUR_C2PA_CERT")
-    key = args.c2pa_key or os.environ.get("ARCHCOLOUR_C2PA_KEY")
-    if cert or key:
-        from . import c2pa_signing
+    from . import c2pa_signing
 
-        if not (cert and key):
-            err.write("archcolour: error: C2PA signing needs both a certificate (--c2pa-cert) and a key (--c2pa-key)\n")
-            return EXIT_USAGE
-        c2pa_config = c2pa_signing.C2paConfig(Path(cert), Path(key), os.environ.get("ARCHCOLOUR_C2PA_ALG", "es256"),
-                                              os.environ.get("ARCHCOLOUR_C2PA_TSA_URL") or None)
-        try:
+    try:
+        c2pa_config = c2pa_signing.C2paConfig.resolve(args.c2pa_cert, args.c2pa_key)
+        if c2pa_config is not None:
             c2pa_config.check()
-        except c2pa_signing.C2paError as e:
-            err.write(f"archcolour: error: {e}\n")
-            return EXIT_USAGE
+    except c2pa_signing.C2paError as e:
+        err.write(f"archcolour: error: {e}\n")
+        return EXIT_USAGE
     options = batch.BatchOptions(fmt=args.format, overwrite=args.overwrite, replace_foreign=args.replace_foreign,
                                  jpeg_quality=args.jpeg_quality, bit_depth=args.bit_depth, sidecar=args.sidecar,
                                  manifest=args.manifest, jobs=args.jobs, c2pa=c2pa_config, hints=hints_file,

@@ -80,7 +80,7 @@ def _sources(folder: Path) -> list[Path]:
 def test_without_a_certificate_nothing_is_signed(tmp_path, monkeypatch, capsys):
     monkeypatch.delenv(C.ENV_CERT, raising=False)
     monkeypatch.delenv(C.ENV_KEY, raising=False)
-    assert C.C2paConfig.from_env() is None
+    assert C.C2paConfig.resolve() is None
     src = _sources(tmp_path / "in")
     assert cli.main(["colourise", str(tmp_path / "in"), "-o", str(tmp_path / "out"), "-q"]) == 0
     for s in src:
@@ -182,3 +182,21 @@ def test_a_corrupt_manifest_reads_as_corrupt_not_none(tmp_path, test_ca):
     assert c2 is not None and c2["validation_state"] == "corrupt" and c2["error"]
     assert "CORRUPT manifest" in C.describe(c2)
     assert C.read_c2pa(src) is None  # a file without any manifest
+
+
+def test_resolve_takes_arguments_then_the_environment(tmp_path):
+    env = {C.ENV_CERT: "/env/cert.pem", C.ENV_KEY: "/env/key.pem", C.ENV_ALG: "ps256"}
+    cfg = C.C2paConfig.resolve("/arg/cert.pem", None, environ=env)
+    assert (cfg.cert, cfg.key, cfg.alg, cfg.tsa_url) == (Path("/arg/cert.pem"), Path("/env/key.pem"), "ps256", None)
+    assert C.C2paConfig.resolve(environ={}) is None
+    with pytest.raises(C.C2paError, match="both a certificate"):
+        C.C2paConfig.resolve(None, "/arg/key.pem", environ={})
+
+
+def test_cli_refuses_a_certificate_without_a_key(tmp_path, monkeypatch, capsys):
+    monkeypatch.delenv(C.ENV_KEY, raising=False)
+    _sources(tmp_path / "in")
+    rc = cli.main(["colourise", str(tmp_path / "in"), "-o", str(tmp_path / "out"), "--c2pa-cert", str(tmp_path / "c.pem")])
+    assert rc == 2
+    assert "both a certificate" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())

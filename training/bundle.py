@@ -40,6 +40,8 @@ def main(argv: list[str] | None = None) -> int:
                    help="add one more model to an existing manifest (its default and other entries untouched)")
     p.add_argument("--role", default="guided", help="role of the --add model")
     p.add_argument("--description", default="", help="description of the --add model")
+    p.add_argument("--make-default", action="store_true",
+                   help="the --add model becomes the default; the previous default stays, with role 'previous default'")
     p.add_argument("--reference", action="append", default=[], metavar="WEIGHTS:NAME:SIZE")
     p.add_argument("--half", action="store_true", help="store the default model as float16")
     a = p.parse_args(argv)
@@ -51,8 +53,15 @@ def main(argv: list[str] | None = None) -> int:
         manifest = read_manifest(out)
         src, name, size = a.add.rsplit(":", 2)
         entries = [e for e in manifest["models"] if e.get("name") != name]
-        entries.append(rebundle(src, name, int(size), out, a.half, a.role, a.description or name))
-        print(write_manifest(out, entries, default=manifest["default"]))
+        default = manifest["default"]
+        if a.make_default:
+            for e in entries:
+                if e.get("name") == default:
+                    e["role"] = "previous default"
+            default = name
+        entries.append(rebundle(src, name, int(size), out, a.half, "default" if a.make_default else a.role,
+                                a.description or name))
+        print(write_manifest(out, entries, default=default))
         print(f"{name}: sha256 {entries[-1]['sha256']}")
         return 0
     if not a.default:

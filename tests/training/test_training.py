@@ -134,3 +134,25 @@ def test_compact_file_round_trips_and_trains(tmp_path, data_root):
     assert len(train) == len(splits["train"]) and "data.npz" in summary
     Trainer(cfg, train, val, summary).run()
     assert (Path(cfg.out) / "model.safetensors").is_file()
+
+
+def test_bundle_add_make_default_keeps_the_previous_default(tmp_path):
+    import json
+
+    from archcolour import nets
+    from archcolour.weights import save_model
+    from training import bundle
+
+    src = tmp_path / "src"
+    src.mkdir()
+    for name in ("old", "new"):
+        torch.manual_seed(0 if name == "old" else 1)
+        save_model(nets.build("archunet", widths=(4, 8, 8, 8, 8)), src / f"{name}.safetensors", name=name,
+                   architecture="archunet", hparams={"widths": [4, 8, 8, 8, 8]}, working_size=128, data="test")
+    out = tmp_path / "models"
+    assert bundle.main(["--out", str(out), "--default", f"{src / 'old.safetensors'}:old:128"]) == 0
+    assert bundle.main(["--out", str(out), "--add", f"{src / 'new.safetensors'}:new:192", "--make-default"]) == 0
+    m = json.loads((out / "manifest.json").read_text())
+    roles = {e["name"]: e["role"] for e in m["models"]}
+    assert m["default"] == "new" and roles == {"old": "previous default", "new": "default"}
+    assert (out / "old.safetensors").is_file() and (out / "new.safetensors").is_file()

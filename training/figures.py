@@ -3,6 +3,8 @@
     python -m training.figures curves --runs runs --out models/figures/loss_curves.png
     python -m training.figures grid --model "Baseline=runs/baseline/model.safetensors" ... \
         --split test --out models/figures/grid_test.png
+    python -m training.figures crops --model "old=models/archunet-cpu.safetensors" ... --scale 3 [--aged] \
+        [--bilinear] --out models/figures/crops.png
 """
 from __future__ import annotations
 
@@ -113,6 +115,44 @@ def comparison_grid(models: list[tuple[str, str]], files: list[Path], out: Path,
     return out
 
 
+def full_size_crops(models: list[tuple[str, str]], files: list[Path], out: Path, scale: float = 3.0,
+                    crop: int = 240, aged: bool = False, bilinear: bool = False) -> Path:
+    """Rows: photographs enlarged ``scale`` times (scan-like sizes); columns: the original, the input the
+    colouriser saw (grey, or the old-print rendering with ``aged``), then each model, at 1:1 pixels (a
+    ``crop`` x ``crop`` window at the centre, no resampling), with guided upsampling and, with
+    ``bilinear``, also with bilinear (to see colour bleeding at edges)."""
+    from PIL import Image, ImageDraw
+
+    from archcolour.engine import Colouriser
+
+    from .evaluate import aged_l, grey_output, l_of, load_rgb, upscale
+
+    cols: list[tuple[str, Colouriser]] = []
+    for label, path in models:
+        cols.append((label, Colouriser(path, device="cpu")))
+        if bilinear:
+            cols.append((f"{label}, bilinear", Colouriser(path, device="cpu", upsampling="bilinear")))
+    names = ["Original", "Old print (input)" if aged else "Grey (input)"] + [label for label, _ in cols]
+    head, gap = 22, 4
+    sheet = Image.new("RGB", ((crop + gap) * len(names), head + (crop + gap) * len(files)), "white")
+    draw = ImageDraw.Draw(sheet)
+    for j, name in enumerate(names):
+        draw.text((j * (crop + gap) + 4, 4), name, fill="black")
+    for i, f in enumerate(files):
+        rgb = upscale(load_rgb(f), scale)
+        l = aged_l(rgb, i) if aged else l_of(rgb)
+        h, w = l.shape
+        y0, x0 = max(0, (h - crop) // 2), max(0, (w - crop) // 2)
+        tiles = [rgb, grey_output(l)] + [c.colourise(l, out_dtype=np.float32).rgb for _, c in cols]
+        for j, t in enumerate(tiles):
+            t = t[y0:y0 + crop, x0:x0 + crop]
+            sheet.paste(Image.fromarray((np.clip(t, 0, 1) * 255 + 0.5).astype(np.uint8)),
+                        (j * (crop + gap), head + i * (crop + gap)))
+    out.parent.mkdir(parents=True, exist_ok=True)
+    sheet.save(out)
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     from .data import default_data_root
     from .evaluate import split_files
@@ -128,9 +168,25 @@ def main(argv: list[str] | None = None) -> int:
     g.add_argument("--count", type=int, default=6)
     g.add_argument("--data-root", default="")
     g.add_argument("--out", required=True)
+    k = sub.add_parser("crops")
+    k.add_argument("--model", action="append", default=[], metavar="LABEL=WEIGHTS")
+    k.add_argument("--split", default="test")
+    k.add_argument("--count", type=int, default=4)
+    k.add_argument("--scale", type=float, default=3.0)
+    k.add_argument("--crop", type=int, default=240)
+    k.add_argument("--aged", action="store_true")
+    k.add_argument("--bilinear", action="store_true")
+    k.add_argument("--data-root", default="")
+    k.add_argument("--out", required=True)
     a = p.parse_args(argv)
     if a.cmd == "curves":
         print(loss_curves(Path(a.runs), Path(a.out)))
+    elif a.cmd == "crops":
+        root = Path(a.data_root) if a.data_root else default_data_root()
+        files = split_files(root, a.split)
+        idx = np.linspace(0, len(files) - 1, a.count + 2).astype(int)[1:-1]
+        print(full_size_crops([tuple(m.split("=", 1)) for m in a.model], [files[i] for i in idx], Path(a.out),
+                              a.scale, a.crop, a.aged, a.bilinear))
     else:
         root = Path(a.data_root) if a.data_root else default_data_root()
         files = split_files(root, a.split)

@@ -36,7 +36,8 @@ TAKEN_ZONED = "1911:05:14 10:30:00+02:00"
 FULL_ARGS = [
     f"-EXIF:DateTimeOriginal={TAKEN_EXIF}", "-EXIF:CreateDate=1911:05:14 10:30:00",
     "-EXIF:Artist=Jane Photographer", "-EXIF:Copyright=(c) 1911 Example Archive",
-    "-EXIF:ImageDescription=Temple of Apollo, north side",
+    "-EXIF:ImageDescription=Temple of Apollo, north side", "-EXIF:UserComment=Glass plate, cracked at the corner",
+    "-EXIF:FileSource=Reflection Print Scanner",  # UNDEFINED data: its type must survive the rewrite
     "-IPTC:CodedCharacterSet=UTF8", f"-IPTC:Caption-Abstract={CAPTION}", "-IPTC:By-line=Jane Photographer",
     "-IPTC:CopyrightNotice=(c) 1911 Example Archive", "-IPTC:DateCreated=1911:05:14",
     "-IPTC:TimeCreated=10:30:00+02:00", "-IPTC:Headline=Temple of Apollo", "-IPTC:Keywords=temple",
@@ -242,3 +243,16 @@ def test_outputs_read_back_by_archcolour_itself(carried):
         assert props["dc:title"] == {"x-default": "Delphi 42"}
         assert props["photoshop:DateCreated"] == "1911-05-14T10:30:00+02:00"
         assert props["dc:description"]["x-default"] == side["description"]
+
+
+def test_outputs_validate_with_exiftool(carried):
+    """``exiftool -validate -warning -a`` has nothing to say about any output. It used to report, on every
+    JPEG, IFD0 without XResolution, YResolution, ResolutionUnit and YCbCrPositioning, and on JPEG, PNG and
+    WebP a ComponentsConfiguration (and UserComment, FileSource) of type BYTE instead of UNDEFINED."""
+    outputs, _ = carried
+    files = sorted({tags["SourceFile"] for tags, _ in outputs.values()})
+    # -G4 keeps every warning (Copy1:Warning, Copy2:Warning...): plain -j keeps the first only
+    report = json.loads(_exiftool("-validate", "-warning", "-a", "-G4", "-j", *files).stdout)
+    said = {r["SourceFile"]: [v for k, v in r.items() if k != "SourceFile"] for r in report}
+    assert sorted(said) == files
+    assert {f: v for f, v in said.items() if v != ["OK"]} == {}

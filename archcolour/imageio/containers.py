@@ -4,8 +4,9 @@
   block (IPTC-NAA resource 0x0404 plus its MD5 digest 0x0425, so MWG readers know it agrees with the
   XMP) in a JPEG APP13 segment;
 * :class:`HeadRecorder` / :func:`tiff_add_sub_ifds` - the EXIF and GPS sub-IFDs of a TIFF written by
-  tifffile, which refuses tags 34665 and 34853: the file is written, then the sub-IFDs and a copy of
-  its first IFD with the two pointers added are appended, and the header points at the copy.
+  tifffile, which refuses tags 34665 and 34853: the file is written, then the sub-IFDs (every tag with
+  its type: :class:`.metadata.ExifBlock`) and a copy of its first IFD with the two pointers added are
+  appended, and the header points at the copy.
 
 Nothing here imports torch.
 """
@@ -15,7 +16,7 @@ import hashlib
 import io
 import struct
 
-from PIL import Image, TiffImagePlugin
+from .metadata import ExifBlock
 
 EXIF_IFD, GPS_IFD = 0x8769, 0x8825
 #: Largest payload of one JPEG marker segment (65535 less the two length bytes).
@@ -95,23 +96,22 @@ _NOT_IN_TIFF = {0x9101, 0x9102, 0xA002, 0xA003}
 
 
 def tiff_sub_ifd_dicts(exif: bytes | None) -> dict[int, dict]:
-    """{34665: EXIF IFD, 34853: GPS IFD} of an EXIF block (those not empty), as a TIFF holds them."""
+    """{34665: EXIF IFD, 34853: GPS IFD} of an EXIF block (those not empty), as a TIFF holds them, each
+    ``{tag: (TIFF type, value)}`` as :class:`.metadata.ExifBlock` reads them (every tag keeps its type)."""
     if not exif:
         return {}
-    ex = Image.Exif()
     try:
-        ex.load(exif if exif[:4] in (b"II*\x00", b"MM\x00*") or exif.startswith(b"Exif\x00\x00")
-                else b"Exif\x00\x00" + exif)
-        subs = {tag: {t: v for t, v in ex.get_ifd(tag).items() if tag != EXIF_IFD or t not in _NOT_IN_TIFF}
-                for tag in (EXIF_IFD, GPS_IFD)}
+        blk = ExifBlock.read(exif)
     except Exception:  # noqa: BLE001 - an unreadable EXIF block has been refused before; nothing to add
         return {}
+    subs = {EXIF_IFD: {t: tv for t, tv in blk.exif.items() if t not in _NOT_IN_TIFF}, GPS_IFD: blk.gps}
     return {tag: d for tag, d in subs.items() if d}
 
 
 def tiff_add_sub_ifds(f, head: bytes, subs: dict[int, dict]) -> None:
-    """Append ``subs`` ({34665: {...}, 34853: {...}}) as sub-IFDs of the classic little-endian TIFF in
-    ``f`` (written from offset 0; ``head`` its first bytes as :class:`HeadRecorder` kept them).
+    """Append ``subs`` ({34665: {...}, 34853: {...}} as :func:`tiff_sub_ifd_dicts` gives them) as
+    sub-IFDs of the classic little-endian TIFF in ``f`` (written from offset 0; ``head`` its first
+    bytes as :class:`HeadRecorder` kept them).
 
     The first IFD is copied to the end with the sub-IFD pointers added (entries stay sorted) and the
     header's pointer is moved to the copy; the old IFD's values stay where they are, referenced.
@@ -132,19 +132,13 @@ def tiff_add_sub_ifds(f, head: bytes, subs: dict[int, dict]) -> None:
     if end % 2:
         f.write(b"\x00")
         end += 1
-    # Pillow lays the sub-IFDs out behind a small IFD of pointers to them, for the offset it is given
-    wrapper = TiffImagePlugin.ImageFileDirectory_v2(ifh=b"II*\x00\x08\x00\x00\x00")
-    for tag, d in subs.items():
-        wrapper[tag] = d
-    blob = wrapper.tobytes(end)
-    for i in range(struct.unpack_from("<H", blob, 0)[0]):
-        entry = blob[2 + 12 * i:14 + 12 * i]
-        tag = struct.unpack_from("<H", entry, 0)[0]
-        entries[tag] = struct.pack("<HHI", tag, 4, 1) + entry[8:12]  # LONG offset to the sub-IFD
+    blk = ExifBlock()  # little-endian, as the file
+    blk.exif, blk.gps = subs.get(EXIF_IFD, {}), subs.get(GPS_IFD, {})
+    blob, where = blk.sub_ifds(end)
+    for tag, offset in where.items():
+        entries[tag] = struct.pack("<HHII", tag, 4, 1, offset)  # LONG offset to the sub-IFD
     f.write(blob)
-    new_ifd0 = end + len(blob) + (len(blob) % 2)
-    if len(blob) % 2:
-        f.write(b"\x00")
+    new_ifd0 = end + len(blob)  # even: sub_ifds pads
     buf = io.BytesIO()
     buf.write(struct.pack("<H", len(entries)))
     for tag in sorted(entries):

@@ -7,8 +7,10 @@
 * :func:`legacy_text` - text for the legacy containers (EXIF, IIM, TIFF and PNG description): control
   characters dropped, trimmed to a byte limit;
 * :func:`exif_for_output` - the source's EXIF made right for an output (orientation 1, pixel layout
-  dropped, Software/DateTime/ImageDescription/ColorSpace set); :func:`save_image` applies it to the
-  ``exif`` it is given, so callers pass the *source's* EXIF;
+  dropped, resolution, Software/DateTime/ImageDescription/ColorSpace set, the tags EXIF requires
+  present); :func:`save_image` applies it to the ``exif`` it is given, so callers pass the *source's* EXIF;
+* :class:`ExifBlock` - an EXIF block read and written with every tag's type kept (Pillow's ``Image.Exif``
+  guesses the types of EXIF-IFD tags again on writing);
 * :func:`icc_for_output` - the one ICC rule: outputs are sRGB, so they are tagged sRGB - including
   untagged sources (greyscale or not: our RGB is sRGB whatever the source was), keeping the source's
   own bytes when it already is an sRGB RGB profile;
@@ -24,6 +26,7 @@ import io
 import logging
 import os
 import re
+import struct
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -57,31 +60,20 @@ _STRUCTURAL_TAGS = {256, 257, 258, 259, 262, 266, 273, 277, 278, 279, 280, 281, 
 # reading a source's metadata
 # --------------------------------------------------------------------------------------------
 def _exif_from_pillow(im: Image.Image, notes: list[str]) -> tuple[bytes | None, int | None]:
-    """(EXIF bytes, orientation) of an opened image; for TIFF only its descriptive tags."""
+    """(EXIF bytes, orientation) of an opened image; for TIFF its descriptive IFD0 tags and its EXIF and
+    GPS IFDs (:meth:`ExifBlock.from_tiff`: every tag keeps its type)."""
     try:
         exif = im.getexif()
     except Exception as e:  # noqa: BLE001 - broken EXIF is not a reason to refuse the picture
         notes.append(f"EXIF unreadable, not copied ({' '.join(str(e).split()) or type(e).__name__})")
         return None, None
     orientation = exif.get(ORIENTATION)
-    if im.format == "TIFF":
-        out = Image.Exif()
-        for tag in (*_EXIF_DESCRIPTIVE, ORIENTATION):
-            if tag in exif:
-                out[tag] = exif[tag]
-        for ifd in (EXIF_IFD, GPS_IFD):
-            try:
-                sub = exif.get_ifd(ifd)
-            except Exception:  # noqa: BLE001
-                sub = {}
-            if sub:
-                out[ifd] = dict(sub)
-        if not len(out):
-            return None, orientation
+    if im.format == "TIFF":  # the TIFF's own tags are not EXIF: its descriptive ones, and its sub-IFDs
         try:
-            return out.tobytes(), orientation
-        except Exception:  # noqa: BLE001
-            notes.append("EXIF could not be re-encoded, not copied")
+            blk = ExifBlock.from_tiff(im.filename, (*_EXIF_DESCRIPTIVE, ORIENTATION))
+            return (blk.tobytes() if blk.ifd0 or blk.exif or blk.gps else None), orientation
+        except Exception as e:  # noqa: BLE001
+            notes.append(f"EXIF unreadable, not copied ({' '.join(str(e).split()) or type(e).__name__})")
             return None, orientation
     raw = im.info.get("exif")
     if isinstance(raw, (bytes, bytearray)) and raw:
@@ -235,26 +227,26 @@ def exif_descriptive(exif: bytes | None) -> dict[str, str]:
 
 def exif_with_descriptive(exif: bytes | None, fields: dict[str, str]) -> bytes | None:
     """``exif`` (or a new EXIF block) with the descriptive ``fields`` it lacks set (names as
-    :func:`exif_descriptive` gives them; non-ASCII text as UTF-8). Fields it has are left alone.
-    Returns ``exif`` itself when there is nothing to add, None when it is unreadable."""
+    :func:`exif_descriptive` gives them; non-ASCII text as UTF-8). Fields it has are left alone; every
+    other tag keeps its value and type. Returns ``exif`` itself when there is nothing to add, None when
+    it is unreadable."""
     if not fields:
         return exif
     try:
-        ex = _load_exif(exif) if exif else Image.Exif()
-        sub = ex.get_ifd(EXIF_IFD)
+        blk = ExifBlock.read(exif) if exif else ExifBlock()
     except Exception:  # noqa: BLE001
         return None
     changed = False
-    for ifd, names in ((ex, EXIF_DESCRIPTIVE_IFD0), (sub, EXIF_DESCRIPTIVE_SUB)):
+    for ifd, names in ((blk.ifd0, EXIF_DESCRIPTIVE_IFD0), (blk.exif, EXIF_DESCRIPTIVE_SUB)):
         for tag, name in names.items():
-            if not fields.get(name) or _exif_text(ifd.get(tag)) is not None:
+            if not fields.get(name) or _exif_text(blk.value(ifd, tag)) is not None:
                 continue
             date_name = _OFFSET_OF.get(name)
-            if date_name and _exif_text(sub.get(_SUB_TAG[date_name])) not in (None, fields.get(date_name)):
+            if date_name and _exif_text(blk.value(blk.exif, _SUB_TAG[date_name])) not in (None, fields.get(date_name)):
                 continue  # a zone for another date than the one this EXIF holds
-            ifd[tag] = _exif_value(legacy_text(fields[name]))
+            ifd[tag] = (_ASCII, _exif_value(legacy_text(fields[name])))
             changed = True
-    return ex.tobytes() if changed else exif
+    return blk.tobytes() if changed else exif
 
 
 #: OffsetTime* -> the date it is the zone of.
@@ -267,47 +259,172 @@ def _exif_value(text: str) -> str | bytes:
 
 
 # --------------------------------------------------------------------------------------------
+# EXIF blocks, each tag with its type
+# --------------------------------------------------------------------------------------------
+_BYTE, _ASCII, _SHORT, _LONG, _RATIONAL, _UNDEFINED = 1, 2, 3, 4, 5, 7
+_INTEROP_IFD, _SUB_IFDS = 0xA005, 0x014A
+#: Tags that point at data by offset, which a rewritten block would leave pointing at nothing.
+_OFFSET_TAGS = {_SUB_IFDS, _INTEROP_IFD, 0x0201, 0x0202}
+
+
+class ExifBlock:
+    """An EXIF block as IFD0 and its EXIF and GPS IFDs: ``{tag: (TIFF type, value)}`` each.
+
+    Pillow's ``Image.Exif`` hands the EXIF and GPS IFDs out as plain dicts and guesses every tag's type
+    again when it writes them: UNDEFINED data (ComponentsConfiguration, UserComment, FileSource) comes
+    out as BYTE and a positive SRATIONAL (ExposureBiasValue) as RATIONAL, which readers flag. Here every
+    tag keeps the type it was read with; tags set anew give theirs. The byte order is the source's, so
+    UNDEFINED data laid out in it stays right; IFD1 (the thumbnail), the interoperability IFD and other
+    offsets into the source are not carried.
+    """
+
+    def __init__(self, byte_order: bytes = b"II"):
+        """An empty block, little-endian (b'II') or big-endian (b'MM': what a header starting so gives)."""
+        self.head = b"MM\x00*\x00\x00\x00\x08" if byte_order[:2] == b"MM" else b"II*\x00\x08\x00\x00\x00"
+        self.ifd0: dict[int, tuple[int | None, Any]] = {}
+        self.exif: dict[int, tuple[int | None, Any]] = {}
+        self.gps: dict[int, tuple[int | None, Any]] = {}
+
+    @classmethod
+    def read(cls, exif: bytes) -> "ExifBlock":
+        """The block of APP1/eXIf/WebP EXIF bytes (with or without 'Exif\\0\\0'); raises on a broken one."""
+        data = exif[6:] if exif.startswith(b"Exif\x00\x00") else exif
+        if data[:4] not in (b"II*\x00", b"MM\x00*"):
+            raise ValueError("not an EXIF block")
+        return cls._load(io.BytesIO(data), data[:8], None)
+
+    @classmethod
+    def from_tiff(cls, path: str | os.PathLike, ifd0_tags: Any) -> "ExifBlock":
+        """A TIFF file's EXIF: the ``ifd0_tags`` of its first IFD, and its EXIF and GPS IFDs (the file is
+        read where they lie, not whole)."""
+        with open(path, "rb") as fp:
+            head = fp.read(16)
+            return cls._load(fp, head if head[2:3] == b"+" else head[:8], set(ifd0_tags))
+
+    @classmethod
+    def _load(cls, fp, ifh: bytes, ifd0_tags: set[int] | None) -> "ExifBlock":
+        from PIL import TiffImagePlugin
+
+        blk = cls(ifh[:2])
+
+        def load(offset: int, group: int | None, only: set[int] | None = None) -> dict[int, tuple[int | None, Any]]:
+            ifd = TiffImagePlugin.ImageFileDirectory_v2(ifh=ifh, group=group)
+            fp.seek(offset)
+            ifd.load(fp)
+            return {tag: (ifd.tagtype.get(tag), ifd[tag]) for tag in ifd
+                    if tag not in _OFFSET_TAGS and (only is None or tag in only)}
+
+        first = load(TiffImagePlugin.ImageFileDirectory_v2(ifh=ifh).next, None,
+                     None if ifd0_tags is None else ifd0_tags | {EXIF_IFD, GPS_IFD})
+        for tag, name in ((EXIF_IFD, "exif"), (GPS_IFD, "gps")):
+            pointer = first.pop(tag, (None, None))[1]
+            if isinstance(pointer, int) and pointer > 0:
+                try:
+                    setattr(blk, name, load(pointer, tag))
+                except (OSError, SyntaxError, ValueError, struct.error):  # a broken sub-IFD is left out
+                    log.info("EXIF: IFD %#x unreadable, left out", tag)
+        blk.ifd0 = first
+        return blk
+
+    @staticmethod
+    def value(ifd: dict[int, tuple[int | None, Any]], tag: int) -> Any:
+        return ifd.get(tag, (None, None))[1]
+
+    def tobytes(self) -> bytes:
+        """'Exif\\0\\0', the TIFF header, IFD0, then the EXIF and GPS IFDs (those not empty)."""
+        first = {**self.ifd0, **{tag: (_LONG, 0) for tag, d in ((EXIF_IFD, self.exif), (GPS_IFD, self.gps)) if d}}
+        subs, where = self.sub_ifds(8 + _even(len(self._ifd(first, None).tobytes(8))))
+        first.update({tag: (_LONG, offset) for tag, offset in where.items()})
+        ifd0 = self._ifd(first, None).tobytes(8)
+        return b"Exif\x00\x00" + self.head + ifd0 + b"\x00" * (len(ifd0) % 2) + subs
+
+    def sub_ifds(self, offset: int) -> tuple[bytes, dict[int, int]]:
+        """The EXIF and GPS IFDs (those not empty) laid out from ``offset`` in the file, in this block's
+        byte order: (their bytes, of even length; {34665 / 34853: the offset each starts at})."""
+        blobs, where = [], {}
+        for tag, entries in ((EXIF_IFD, self.exif), (GPS_IFD, self.gps)):
+            if entries:
+                where[tag] = offset
+                blob = self._ifd(entries, tag).tobytes(offset)
+                blobs.append(blob + b"\x00" * (len(blob) % 2))
+                offset += len(blobs[-1])
+        return b"".join(blobs), where
+
+    def _ifd(self, entries: dict[int, tuple[int | None, Any]], group: int | None):
+        from PIL import TiffImagePlugin
+
+        ifd = TiffImagePlugin.ImageFileDirectory_v2(ifh=self.head, group=group)
+        for tag, (typ, value) in sorted(entries.items()):
+            if typ:
+                ifd.tagtype[tag] = typ
+            ifd[tag] = _exif_str(value)
+        return ifd
+
+
+def _even(n: int) -> int:
+    return n + n % 2
+
+
+# --------------------------------------------------------------------------------------------
 # EXIF for an output
 # --------------------------------------------------------------------------------------------
+#: EXIF IFD tags that describe the source's compressed data (its components, its bits per pixel) or
+#: point into its file (the maker note's offsets): never carried.
+_SOURCE_DATA_TAGS = {0x9101, 0x9102, 0x927C}
+#: The EXIF version written: the source's when newer (EXIF 2.32 holds every tag written here, the
+#: OffsetTime* zones included, which 2.2 readers would refuse).
+EXIF_VERSION = b"0232"
+#: A JPEG's components (Y, Cb, Cr) and its chroma positioning (centred, as libjpeg samples it).
+_JPEG_COMPONENTS, _JPEG_YCBCR_CENTRED = b"\x01\x02\x03\x00", 1
+
+
 def exif_for_output(exif: bytes | None, *, width: int | None = None, height: int | None = None,
                     software: str | None = None, description: str | None = None,
-                    datetime_: _dt.datetime | None = None) -> bytes | None:
+                    datetime_: _dt.datetime | None = None, fmt: str | None = None,
+                    dpi: tuple[float, float] | None = None) -> bytes | None:
     """The source's EXIF made right for the output, or None when there is none (or it is unreadable).
 
     Orientation is reset to 1 (the loader already turned the pixels upright); the source's pixel
-    layout tags and its thumbnail are dropped; PixelX/YDimension follow the output; Software,
-    DateTime and ImageDescription say what made this file; ColorSpace says sRGB. Applying it to its
-    own result changes nothing but DateTime.
+    layout tags, its compressed-data tags and its thumbnail are dropped; PixelX/YDimension follow the
+    output, XResolution/YResolution/ResolutionUnit its ``dpi`` (else the source's, else EXIF's 72 dpi);
+    Software, DateTime and ImageDescription say what made this file; ColorSpace says sRGB. The tags the
+    EXIF standard requires are there (ExifVersion, FlashpixVersion and, for a ``fmt`` of 'JPEG',
+    ComponentsConfiguration and YCbCrPositioning), and every tag has its standard type (the source's,
+    see :class:`ExifBlock`). Applying it to its own result changes nothing but DateTime.
     """
     if not exif:
         return None
     try:
-        src = _load_exif(exif)
-        exif_ifd = dict(src.get_ifd(EXIF_IFD))
-        gps_ifd = dict(src.get_ifd(GPS_IFD))
+        src = ExifBlock.read(exif)
     except Exception as e:  # noqa: BLE001 - corrupt EXIF is dropped rather than copied
         log.info("EXIF dropped from an output (unreadable: %s)", e)
         return None
-    out = Image.Exif()
-    for tag, val in src.items():
-        if tag not in _STRUCTURAL_TAGS:
-            out[tag] = _exif_str(val)
-    out[ORIENTATION] = 1  # pixels are upright
+    out = ExifBlock(src.head)
+    out.ifd0 = {tag: tv for tag, tv in src.ifd0.items() if tag not in _STRUCTURAL_TAGS}
+    out.ifd0[ORIENTATION] = (_SHORT, 1)  # pixels are upright
+    if dpi or not all(tag in out.ifd0 for tag in (0x011A, 0x011B, 0x0128)):
+        from PIL.TiffImagePlugin import IFDRational
+
+        x, y = dpi or (72, 72)
+        out.ifd0.update({0x011A: (_RATIONAL, IFDRational(x)), 0x011B: (_RATIONAL, IFDRational(y)),
+                         0x0128: (_SHORT, 2)})  # inches
     if software:
-        out[0x0131] = software
-    out[0x0132] = (datetime_ or _dt.datetime.now()).strftime("%Y:%m:%d %H:%M:%S")
+        out.ifd0[0x0131] = (_ASCII, software)
+    out.ifd0[0x0132] = (_ASCII, (datetime_ or _dt.datetime.now()).strftime("%Y:%m:%d %H:%M:%S"))
     if description is not None:
-        out[0x010E] = _exif_value(legacy_text(description))  # non-ASCII as UTF-8 (MWG)
-    if exif_ifd:
-        e = out.get_ifd(EXIF_IFD)
-        for tag, val in exif_ifd.items():
-            if tag not in (0xA005, 0x927C):  # interop pointer, MakerNote (offsets would break)
-                e[tag] = _exif_str(val)
-        e[0xA001] = 1  # ColorSpace sRGB
-        if width is not None and height is not None:
-            e[0xA002], e[0xA003] = int(width), int(height)
-    if gps_ifd:
-        out.get_ifd(GPS_IFD).update(gps_ifd)
+        out.ifd0[0x010E] = (_ASCII, _exif_value(legacy_text(description)))  # non-ASCII as UTF-8 (MWG)
+    out.exif = {tag: tv for tag, tv in src.exif.items() if tag not in _SOURCE_DATA_TAGS}
+    version = out.value(out.exif, 0x9000)
+    if not (isinstance(version, bytes) and len(version) == 4 and version.isdigit() and version > EXIF_VERSION):
+        out.exif[0x9000] = (_UNDEFINED, EXIF_VERSION)
+    out.exif.setdefault(0xA000, (_UNDEFINED, b"0100"))  # FlashpixVersion
+    out.exif[0xA001] = (_SHORT, 1)  # ColorSpace sRGB
+    if width is not None and height is not None:
+        out.exif[0xA002], out.exif[0xA003] = (_LONG, int(width)), (_LONG, int(height))
+    if (fmt or "").upper() == "JPEG":
+        out.ifd0[0x0213] = (_SHORT, _JPEG_YCBCR_CENTRED)
+        out.exif[0x9101] = (_UNDEFINED, _JPEG_COMPONENTS)
+    out.gps = dict(src.gps)
     try:
         return out.tobytes()
     except Exception as e:  # noqa: BLE001
@@ -354,7 +471,6 @@ def _fixed_icc_date(icc: bytes) -> bytes:
     """``icc`` with its header date set to :data:`ICC_HEADER_DATE` (and its profile ID, when it has
     one, recomputed: the MD5 of the profile with the flags, rendering intent and ID fields zeroed)."""
     import hashlib
-    import struct
 
     b = bytearray(icc)
     b[24:36] = struct.pack(">6H", *ICC_HEADER_DATE)
@@ -471,6 +587,7 @@ def read_xmp(path: str | os.PathLike) -> bytes | None:
     return read_embedded_xmp(path)[0]
 
 
-__all__ = ["EXIF_DESCRIPTIVE_IFD0", "EXIF_DESCRIPTIVE_SUB", "ICC_HEADER_DATE", "XMP_CONTAINERS", "exif_descriptive",
-           "exif_for_output", "exif_with_descriptive", "icc_description", "icc_for_output", "legacy_text",
-           "metadata_from_pillow", "read_embedded_xmp", "read_xmp", "srgb_profile", "tiff_exif_tags"]
+__all__ = ["EXIF_DESCRIPTIVE_IFD0", "EXIF_DESCRIPTIVE_SUB", "EXIF_VERSION", "ICC_HEADER_DATE", "XMP_CONTAINERS",
+           "ExifBlock", "exif_descriptive", "exif_for_output", "exif_with_descriptive", "icc_description",
+           "icc_for_output", "legacy_text", "metadata_from_pillow", "read_embedded_xmp", "read_xmp", "srgb_profile",
+           "tiff_exif_tags"]

@@ -96,7 +96,7 @@ def save_image(
     out_exif = None
     if "exif" in embeds:
         out_exif = exif_for_output(exif, width=rgb.shape[1], height=rgb.shape[0], software=software,
-                                   description=description)
+                                   description=description, fmt=fmt, dpi=dpi)
     path.parent.mkdir(parents=True, exist_ok=True)
     return atomic_write(path, lambda f: _encode(f, rgb, fmt, xmp=xmp, iptc=iptc, exif=out_exif, icc=icc, dpi=dpi,
                                                 description=description, jpeg_quality=int(jpeg_quality)))

@@ -91,6 +91,101 @@ def test_exif_for_output_is_right_and_stable_when_applied_twice():
     assert M.exif_for_output(None) is None and M.exif_for_output(b"not exif at all") is None
 
 
+def _tag_types(exif: bytes) -> dict[str, dict[int, tuple[int, bytes]]]:
+    """{'IFD0'|'ExifIFD': {tag: (TIFF type, the entry's 4 value bytes)}}, parsed here with struct alone."""
+    import struct
+
+    data = exif[6:] if exif.startswith(b"Exif\x00\x00") else exif
+    bo = "<" if data[:2] == b"II" else ">"
+
+    def entries(offset):
+        n = struct.unpack_from(bo + "H", data, offset)[0]
+        return {tag: (typ, data[offset + 10 + 12 * i:offset + 14 + 12 * i])
+                for i, (tag, typ) in enumerate(struct.unpack_from(bo + "HH", data, offset + 2 + 12 * i)
+                                               for i in range(n))}
+    ifd0 = entries(struct.unpack_from(bo + "I", data, 4)[0])
+    out = {"IFD0": ifd0}
+    if 0x8769 in ifd0:
+        out["ExifIFD"] = entries(struct.unpack_from(bo + "I", ifd0[0x8769][1])[0])
+    return out
+
+
+def _camera_exif(byteorder: str = "MM") -> bytes:
+    """A camera's EXIF: UNDEFINED data and a positive SRATIONAL, which Pillow's Image.Exif re-types."""
+    blk = M.ExifBlock((b"II*\x00" if byteorder == "II" else b"MM\x00*") + bytes(4))
+    blk.ifd0 = {0x010F: (2, "Hasselblad"), 0x0112: (3, 6), 0x011A: (5, 300.0), 0x011B: (5, 300.0), 0x0128: (3, 2)}
+    blk.exif = {0x9000: (7, b"0221"), 0x9101: (7, b"\x01\x02\x03\x00"), 0x9102: (5, 4.0),
+                0x9003: (2, "1931:05:01 10:00:00"), 0x9204: (10, 1.0), 0x9286: (7, b"ASCII\x00\x00\x00a note"),
+                0xA300: (7, b"\x03")}
+    return blk.tobytes()
+
+
+@pytest.mark.parametrize("byteorder", ["MM", "II"])
+def test_exif_for_output_keeps_every_tags_type_and_has_the_tags_exif_requires(byteorder):
+    """exiftool -validate flagged our JPEGs: no XResolution/YResolution/ResolutionUnit/YCbCrPositioning in
+    IFD0, ComponentsConfiguration as BYTE (Pillow's Image.Exif guesses EXIF-IFD types again)."""
+    src = _camera_exif(byteorder)
+    jpeg = M.exif_for_output(src, width=40, height=30, software="archcolour t", fmt="JPEG", dpi=(600, 600))
+    t = _tag_types(jpeg)
+    assert jpeg[6:8] == byteorder.encode()  # the source's byte order (UNDEFINED data may be laid out in it)
+    assert {tag: typ for tag, (typ, _) in t["IFD0"].items() if tag in (0x011A, 0x011B, 0x0128, 0x0213, 0x0112)} == \
+        {0x011A: 5, 0x011B: 5, 0x0128: 3, 0x0213: 3, 0x0112: 3}
+    sub = t["ExifIFD"]
+    assert {tag: sub[tag][0] for tag in (0x9000, 0x9101, 0xA000, 0x9286, 0xA300, 0x9204, 0xA001)} == \
+        {0x9000: 7, 0x9101: 7, 0xA000: 7, 0x9286: 7, 0xA300: 7, 0x9204: 10, 0xA001: 3}
+    assert 0x9102 not in sub  # the source's compression, not ours
+    e = Image.Exif()
+    e.load(jpeg)
+    assert (e[0x011A], e[0x011B], e[0x0128], e[0x0213], e[0x0112]) == (600, 600, 2, 1, 1)
+    s = e.get_ifd(0x8769)
+    assert (s[0x9000], s[0x9101], s[0xA000], s[0xA002], s[0xA003]) == (b"0232", b"\x01\x02\x03\x00", b"0100", 40, 30)
+    assert s[0x9286] == b"ASCII\x00\x00\x00a note" and s[0x9003] == "1931:05:01 10:00:00"
+    # not a JPEG: no YCbCr tags; no dpi: the source's resolution stays
+    png = M.exif_for_output(src, width=40, height=30, fmt="PNG")
+    t = _tag_types(png)
+    assert 0x0213 not in t["IFD0"] and 0x9101 not in t["ExifIFD"]
+    e.load(png)
+    assert (e[0x011A], e[0x0128]) == (300, 2)
+    # no resolution anywhere: EXIF's default, 72 dpi
+    e.load(M.exif_for_output(Image.Exif().tobytes(), fmt="JPEG"))
+    assert (e[0x011A], e[0x011B], e[0x0128]) == (72, 72, 2)
+    # descriptive fields added to the camera's EXIF keep the other tags' types too
+    added = M.exif_with_descriptive(src, {"Artist": "Ελένη", "OffsetTimeOriginal": "+02:00",
+                                          "DateTimeOriginal": "1931:05:01 10:00:00"})
+    t = _tag_types(added)
+    assert t["IFD0"][0x013B][0] == 2 and t["ExifIFD"][0x9101][0] == 7 and t["ExifIFD"][0x9204][0] == 10
+    assert t["ExifIFD"][0x9011][0] == 2
+
+
+def test_a_newer_exif_version_is_kept():
+    blk = M.ExifBlock()
+    blk.exif = {0x9000: (7, b"0300"), 0x9003: (2, "1931:05:01 10:00:00")}
+    e = Image.Exif()
+    e.load(M.exif_for_output(blk.tobytes(), fmt="JPEG"))
+    assert e.get_ifd(0x8769)[0x9000] == b"0300"
+
+
+def test_read_source_metadata_is_load_images_metadata_without_decoding_or_hashing(tmp_path, monkeypatch):
+    from archcolour.imageio import read as read_mod
+
+    p = tmp_path / "scan.jpg"
+    Image.fromarray(np.zeros((16, 24), np.uint8)).save(p, exif=_exif(), dpi=(600, 600), xmp=XMP,
+                                                       icc_profile=M.srgb_profile())
+    loaded = imageio.load_image(p).meta
+
+    def refused(*_a, **_k):
+        raise AssertionError("pixels decoded or the file hashed")
+    for name in ("decode_tiff", "decode_pillow", "_Hasher"):
+        monkeypatch.setattr(read_mod, name, refused)
+    meta = imageio.read_source_metadata(p)
+    assert meta.sha256 == "" and meta.exif and meta.xmp == XMP and meta.dpi == (600, 600)
+    assert (meta.exif, meta.icc, meta.dpi, meta.xmp, meta.iptc, meta.file_size) == \
+        (loaded.exif, loaded.icc, loaded.dpi, loaded.xmp, loaded.iptc, loaded.file_size)
+    with pytest.raises(imageio.ImageLoadError, match="empty file"):
+        (tmp_path / "empty.png").write_bytes(b"")
+        imageio.read_source_metadata(tmp_path / "empty.png")
+
+
 def test_unreadable_exif_is_noted_on_load(tmp_path, monkeypatch):
     p = tmp_path / "x.jpg"
     Image.fromarray(np.zeros((8, 8), np.uint8)).save(p)

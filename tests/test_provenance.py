@@ -594,6 +594,25 @@ def test_descriptive_fields_merge_xmp_then_iim_then_exif():
     assert kept["photoshop:DateCreated"] == "1920-03-04T05:06:07" and kept["exif:DateTimeOriginal"]
 
 
+def test_the_merge_says_which_block_each_field_came_from():
+    """One merge for the outputs and the desktop application's metadata panel: its origins follow it."""
+    from archcolour.provenance import descriptive as D
+
+    iim = _ds(1, 90, b"\x1b%G") + _ds(2, 105, "IIM headline") + _ds(2, 120, "IIM caption") + _ds(2, 55, "19110514")
+    exif = _exif_taken(artist="E. Artist; F. Second", copyright="EXIF rights", description="EXIF caption")
+    d = D.gather_descriptive(P.parse_xmp(SOURCE_XMP), iim, exif)
+    assert (d.kept, d.caption) == D.merge_descriptive(P.parse_xmp(SOURCE_XMP), iim, exif)
+    assert (d.origin["dc:title"], d.origin["photoshop:Headline"], d.origin["xmp:CreateDate"]) == ("XMP", "IPTC", "EXIF")
+    assert d.origin["dc:description"] == "XMP" and d.text("dc:description") == "West front seen from the agora"
+    d = D.gather_descriptive({}, iim, exif)
+    assert d.origin["dc:description"] == "IPTC" and d.text("dc:description") == "IIM caption"
+    assert d.origin["photoshop:DateCreated"] == "IPTC" and d.text("photoshop:DateCreated") == "1911-05-14"
+    assert d.origin["dc:creator"] == "EXIF" and d.text("dc:creator") == "E. Artist; F. Second"
+    assert d.text("dc:rights") == "EXIF rights" and d.text("dc:title") is None
+    d = D.gather_descriptive({"exif:DateTimeOriginal": "1920-03-04T05:06:07"}, None, None)
+    assert d.origin["photoshop:DateCreated"] == "XMP" and "dc:description" not in d.origin
+
+
 def test_dates_between_exif_xmp_and_iim():
     from archcolour.provenance import descriptive as D, iptc as I
 

@@ -17,7 +17,7 @@ from .source_metadata import FIELDS
 
 
 class _Signals(QObject):
-    done = Signal(int, object, str)  # request id, SourceMetadata, provenance text
+    done = Signal(int, object, str)  # request id, SourceFields, provenance text
 
 
 class _Read(QRunnable):

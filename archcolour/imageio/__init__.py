@@ -4,7 +4,8 @@ their metadata. Torch is not imported until pixels are converted.
 =================  ============================================================================
 module             job
 =================  ============================================================================
-:mod:`.read`       :func:`load_image`: open -> TIFF decode (tifffile) or Pillow decode -> L
+:mod:`.read`       :func:`load_image`: open -> TIFF decode (tifffile) or Pillow decode -> L;
+                   :func:`read_source_metadata`: the metadata blocks alone (header only)
 :mod:`.lightness`  pixel arrays of any type -> L (exact grey tables, colour via :mod:`archcolour.colour`)
 :mod:`.write`      :func:`save_image`: the one atomic, durable image writer (returns SHA-256 and size)
 :mod:`.png16`      16-bit PNG encoder, PNG metadata chunks, PNG text-chunk reader
@@ -32,6 +33,7 @@ _LAZY = {
     "icc_for_output": "metadata", "read_embedded_xmp": "metadata", "read_xmp": "metadata",
     "srgb_profile": "metadata", "PNG_LEVEL": "png16", "read_png_text": "png16", "MAX_PIXELS": "read",
     "ImageLoadError": "read", "LoadedImage": "read", "SourceMetadata": "read", "load_image": "read",
+    "read_source_metadata": "read",
     "save_image": "write",
 }
 _SUBMODULES = ("lightness", "metadata", "png16", "read", "write")
@@ -40,7 +42,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from .metadata import (XMP_CONTAINERS, exif_for_output, icc_description, icc_for_output, read_embedded_xmp,
                            read_xmp, srgb_profile)
     from .png16 import PNG_LEVEL, read_png_text
-    from .read import MAX_PIXELS, ImageLoadError, LoadedImage, SourceMetadata, load_image
+    from .read import MAX_PIXELS, ImageLoadError, LoadedImage, SourceMetadata, load_image, read_source_metadata
     from .write import save_image
 
 
@@ -61,5 +63,5 @@ def __dir__() -> list[str]:
 
 __all__ = ["IMAGE_EXTENSIONS", "ImageLoadError", "LoadedImage", "MAX_PIXELS", "PNG_LEVEL", "SAVE_FORMATS",
            "SourceMetadata", "Written", "XMP_CONTAINERS", "exif_for_output", "format_for_extension",
-           "icc_description", "icc_for_output", "load_image", "read_embedded_xmp", "read_png_text", "read_xmp",
-           "save_image", "srgb_profile"]
+           "icc_description", "icc_for_output", "load_image", "read_embedded_xmp", "read_png_text",
+           "read_source_metadata", "read_xmp", "save_image", "srgb_profile"]

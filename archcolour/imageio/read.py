@@ -1,5 +1,6 @@
 """Loading: any photograph -> its CIELAB lightness at full resolution, plus the source's metadata.
 
+:func:`read_source_metadata` reads the source's metadata blocks alone (header only: no decode, no hash).
 :func:`load_image` is three steps: :func:`open_source` (stat, hash, the first bytes; Pillow opens the
 header, the pixel count is checked), then :func:`decode_tiff` (tifffile: 16-bit colour stays 16-bit;
 planar, palette, min-is-white, CMYK) for TIFFs, else - or when tifffile cannot decode the compression
@@ -339,6 +340,26 @@ def load_image(path: str | os.PathLike) -> LoadedImage:
     return img
 
 
+def read_source_metadata(path: str | os.PathLike) -> SourceMetadata:
+    """The source's metadata blocks (EXIF, ICC, DPI, XMP, IPTC-IIM, file size) as :func:`load_image`
+    reads them, from the file's header only: no pixel is decoded and the file is not hashed
+    (``sha256`` stays empty). Raises :class:`ImageLoadError` where :func:`load_image` would refuse the
+    file before decoding it."""
+    path = Path(path)
+    st, head = _stat_and_head(path)
+    meta = SourceMetadata(file_size=st.st_size)
+    try:
+        im = open_source(path, head[:4] in TIFF_MAGIC)
+        if im is not None:
+            with im:
+                metadata_from_pillow(im, meta, [])
+    except ImageLoadError:
+        raise
+    except _DECODE_ERRORS as e:
+        raise ImageLoadError(path, f"cannot read the image's metadata: {e or type(e).__name__}") from None
+    return meta
+
+
 def _load(path: Path, head: bytes, meta: SourceMetadata) -> LoadedImage:
     """open, decode, orient: :func:`load_image` without the hash."""
     is_tiff = head[:4] in TIFF_MAGIC
@@ -375,4 +396,4 @@ def _load(path: Path, head: bytes, meta: SourceMetadata) -> LoadedImage:
 
 
 __all__ = ["ImageLoadError", "LoadedImage", "MAX_PIXELS", "SourceMetadata", "check_pixels", "decode_pillow",
-           "decode_tiff", "load_image", "open_source"]
+           "decode_tiff", "load_image", "open_source", "read_source_metadata"]

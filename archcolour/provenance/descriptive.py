@@ -1,16 +1,18 @@
 """The source's descriptive and rights fields, gathered from its XMP, IPTC-IIM and EXIF, and given back.
 
 A photograph's title, caption, creator, rights, keywords, place and capture date may sit in any of the
-three blocks. :func:`merge_descriptive` gathers them as XMP properties in the order the Metadata
-Working Group gives (XMP wins, then IIM, then EXIF), so every output's XMP and sidecar carry them
-whatever block the source used; :func:`exif_fields_for_output` gives back what an output's EXIF should
-say (capture date, Artist, Copyright) when the source's EXIF did not say it. The capture date stays the
+three blocks. :func:`gather_descriptive` gathers them as XMP properties in the order the Metadata
+Working Group gives (XMP wins, then IIM, then EXIF), saying which block each came from: every
+output's XMP and sidecar carry them whatever block the source used (:func:`merge_descriptive`), and the
+desktop application's metadata panel shows the same values. :func:`exif_fields_for_output` gives back
+what an output's EXIF should say (capture date, Artist, Copyright) when the source's EXIF did not say it. The capture date stays the
 capture date everywhere: ``photoshop:DateCreated`` / EXIF DateTimeOriginal / IIM 2:55+2:60; the time
 of processing is ``xmp:ModifyDate`` (and EXIF DateTime).
 """
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, field
 from typing import Any
 
 from ..imageio.metadata import exif_descriptive
@@ -66,27 +68,61 @@ def exif_to_xmp_props(fields: dict[str, str]) -> dict[str, Any]:
     return props
 
 
-def merge_descriptive(xmp_props: dict[str, Any], iptc: Any, exif: bytes | None) -> tuple[dict[str, Any], str | None]:
-    """(the kept fields as XMP properties, the source's caption) from its parsed XMP, IIM and EXIF.
+#: The blocks a field may come from, named as exiftool's groups name them.
+XMP, IPTC, EXIF = "XMP", "IPTC", "EXIF"
+
+
+@dataclass
+class Descriptive:
+    """The source's descriptive fields, merged (:func:`gather_descriptive`)."""
+
+    kept: dict[str, Any]  # the kept fields as XMP properties
+    caption: str | None  # the source's caption
+    origin: dict[str, str] = field(default_factory=dict)  # XMP key (the caption: dc:description) -> XMP, IPTC or EXIF
+
+    def text(self, key: str) -> str | None:
+        """A field as one line of text (the caption for 'dc:description'; several values '; '-joined)."""
+        v = self.caption if key == "dc:description" else self.kept.get(key)
+        if isinstance(v, list):  # as EXIF Artist joins creators
+            v = "; ".join(str(x) for x in v if x not in (None, ""))
+        v = alt_text(v)
+        return " ".join(str(v).split()) or None if v is not None else None
+
+
+def gather_descriptive(xmp_props: dict[str, Any], iptc: Any, exif: bytes | None) -> Descriptive:
+    """The kept fields, the caption and where each came from, from the source's parsed XMP, IIM and EXIF.
 
     XMP wins, IIM fills what it lacks, EXIF what both lack; an XMP ``exif:DateTimeOriginal`` stands in
     for a missing ``photoshop:DateCreated`` before the EXIF block does. The caption: XMP
     ``dc:description``, else IIM Caption-Abstract, else EXIF ImageDescription.
     """
     kept = kept_fields(xmp_props)
+    origin = dict.fromkeys(kept, XMP)
     for k, v in iim_to_xmp_props(iptc).items():
-        kept.setdefault(k, v)
+        if k not in kept:
+            kept[k], origin[k] = v, IPTC
     if "photoshop:DateCreated" not in kept and isinstance(kept.get("exif:DateTimeOriginal"), str):
         kept["photoshop:DateCreated"] = kept["exif:DateTimeOriginal"]
+        origin["photoshop:DateCreated"] = XMP
     fields = exif_descriptive(exif)
     for k, v in exif_to_xmp_props(fields).items():
-        kept.setdefault(k, v)
-    caption = alt_text(xmp_props.get("dc:description"))
+        if k not in kept:
+            kept[k], origin[k] = v, EXIF
+    caption, where = alt_text(xmp_props.get("dc:description")), XMP
     if caption is None and iptc is not None:
-        caption = alt_text(iim_to_xmp_props(iptc, include_description=True).get("dc:description"))
+        caption, where = alt_text(iim_to_xmp_props(iptc, include_description=True).get("dc:description")), IPTC
     if caption is None:
-        caption = fields.get("ImageDescription")
-    return kept, caption
+        caption, where = fields.get("ImageDescription"), EXIF
+    if caption is not None:
+        origin["dc:description"] = where
+    return Descriptive(kept, caption, origin)
+
+
+def merge_descriptive(xmp_props: dict[str, Any], iptc: Any, exif: bytes | None) -> tuple[dict[str, Any], str | None]:
+    """(the kept fields as XMP properties, the source's caption): :func:`gather_descriptive` without
+    where each came from."""
+    d = gather_descriptive(xmp_props, iptc, exif)
+    return d.kept, d.caption
 
 
 def exif_fields_for_output(kept: dict[str, Any]) -> dict[str, str]:
@@ -110,5 +146,5 @@ def exif_fields_for_output(kept: dict[str, Any]) -> dict[str, str]:
     return {k: v for k, v in out.items() if v}
 
 
-__all__ = ["exif_date_to_xmp", "exif_fields_for_output", "exif_to_xmp_props", "merge_descriptive",
-           "xmp_date_to_exif"]
+__all__ = ["EXIF", "IPTC", "XMP", "Descriptive", "exif_date_to_xmp", "exif_fields_for_output", "exif_to_xmp_props",
+           "gather_descriptive", "merge_descriptive", "xmp_date_to_exif"]

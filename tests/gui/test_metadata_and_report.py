@@ -3,22 +3,24 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 import shutil
 import subprocess
 
+import numpy as np
 import pytest
+import tifffile
 from PIL import Image
 
 from archcolour.gui.report import COLUMNS, ReportDialog, report_rows, rows_to_csv
 from archcolour.gui.source_metadata import read_source_metadata
 
 from gui_helpers import open_folder, write_grey_photos
+from testdeps import in_ci
 
 
 def _exiftool() -> str | None:
     exe = shutil.which("exiftool")
-    if exe is None and os.environ.get("CI") == "true":
+    if exe is None and in_ci():
         pytest.fail("exiftool is needed in CI (Debian package libimage-exiftool-perl)")
     return exe
 
@@ -40,7 +42,7 @@ def test_exif_fields_are_read(tmp_path):
     assert m.values["caption"] == ("Harbour at dawn", "EXIF")
     assert m.values["creator"] == ("A. Photographer", "EXIF")
     assert m.values["copyright"] == ("Public domain", "EXIF")
-    assert m.values["date"] == ("1911:05:01 10:00:00", "EXIF")
+    assert m.values["date"] == ("1911-05-01T10:00:00", "EXIF")  # the capture date as the outputs' XMP carries it
 
 
 def test_xmp_and_iptc_written_by_exiftool_win_over_exif(tmp_path):
@@ -58,6 +60,29 @@ def test_xmp_and_iptc_written_by_exiftool_win_over_exif(tmp_path):
     assert m.values["copyright"] == ("Boissonnas estate", "IPTC")
     assert m.values["date"] == ("1911-05-01", "IPTC")
     assert m.values["title"] == ("Acropolis", "IPTC")
+
+
+def test_a_tiff_caption_written_by_exiftool_is_shown_whole(tmp_path, monkeypatch):
+    """exiftool (like Photoshop) types a TIFF's IIM tag LONG, which Pillow reads as its first 4 bytes:
+    the panel reads the IIM as the batch does (whole), merges it by the outputs' rule, decodes no pixel."""
+    exe = _exiftool()
+    if exe is None:
+        pytest.skip("exiftool is not installed")
+    from archcolour.imageio import read as read_mod
+
+    caption = "Ναός του Απόλλωνα, βόρεια πλευρά – Delphi, 1911"
+    p = tmp_path / "delphi.tif"
+    tifffile.imwrite(p, np.full((24, 32), 128, np.uint8), photometric="minisblack")
+    subprocess.run([exe, "-q", "-overwrite_original", "-IPTC:CodedCharacterSet=UTF8", f"-IPTC:Caption-Abstract={caption}",
+                    "-IPTC:By-line=Fred Boissonnas", "-EXIF:Artist=Someone Else", str(p)], check=True)
+
+    def no_decoding(*_a, **_k):
+        raise AssertionError("the metadata panel decoded pixels or hashed the file")
+    for name in ("decode_tiff", "decode_pillow", "_Hasher"):
+        monkeypatch.setattr(read_mod, name, no_decoding)
+    m = read_source_metadata(p)
+    assert m.values["caption"] == (caption, "IPTC")
+    assert m.values["creator"] == ("Fred Boissonnas", "IPTC")  # IIM before EXIF, as in the outputs
 
 
 def test_unreadable_file_has_no_metadata_and_no_error(tmp_path):

@@ -14,7 +14,7 @@ from PySide6.QtWidgets import QListWidgetItem, QMessageBox
 
 from .models import ImageEntry, State
 from .panels import batch_format
-from .workers import BatchGroup, BatchWorker
+from .workers import BatchGroup, BatchWorker, gated
 
 
 class BatchController(QObject):
@@ -128,7 +128,8 @@ class BatchController(QObject):
         for g in groups:  # the saved hints and images' own settings, read from their files as the CLI reads them
             g.image_settings = win.image_settings.batch_settings(g)
             g.hints = win.guidance.batch_hints(g)
-        worker = BatchWorker(groups, win.with_working_size(ex.working_size),
+        # previews go first: the batch's steps wait while the preview worker computes one
+        worker = BatchWorker(groups, gated(win.with_working_size(ex.working_size), win.previews.worker.gate),
                              output_dir=ex.output_dir, fmt=fmt, overwrite=ex.overwrite or rerun,
                              jpeg_quality=ex.jpeg_quality, bit_depth=bit_depth, naming=ex.naming(),
                              replace_foreign=replace_foreign, parent=win, **win.guidance.batch_options())

@@ -48,7 +48,7 @@ class CompareView(QWidget):
         self._drag: str | None = None  # "divider" | "pan"
         self._drag_start = QPointF()
         self._drag_centre = QPointF()
-        self._scaled: dict[tuple[str, float], QPixmap] = {}
+        self._scaled: dict[tuple[str, int, int], QPixmap] = {}
         self._colour_source_size = QSize()
         self.labels = ("Before", "After")
 
@@ -57,14 +57,15 @@ class CompareView(QWidget):
         """Show ``grey`` (before) and ``colour`` (after); either may be None while it is computed.
 
         The before image sets the geometry; an after image of another size (a fast preview computed
-        smaller, refined later) is scaled to it, so both halves stay aligned."""
+        smaller, refined later) is drawn scaled to it, so both halves stay aligned. It is kept at its own
+        size and scaled only to what is drawn (at fit, often nothing to scale at all)."""
         old = QSize(self._size)
         self._grey = QPixmap.fromImage(grey) if grey is not None else None
         ref = self._grey
         if ref is None and colour is not None:
             ref = QPixmap.fromImage(colour)
         self._size = ref.size() if ref is not None else QSize()
-        self._colour = self._fitted(colour)
+        self._colour = QPixmap.fromImage(colour) if colour is not None else None
         self._colour_source_size = colour.size() if colour is not None else QSize()
         self._scaled.clear()
         if not (keep_view and old == self._size):
@@ -73,17 +74,10 @@ class CompareView(QWidget):
             self._update_fit()
         self.update()
 
-    def _fitted(self, image: QImage | None) -> QPixmap | None:
-        if image is None:
-            return None
-        if not self._size.isEmpty() and image.size() != self._size:
-            image = image.scaled(self._size, Qt.IgnoreAspectRatio, Qt.SmoothTransformation)
-        return QPixmap.fromImage(image)
-
     def set_colour(self, colour: QImage | None) -> None:
         """Add the colour image to the before image on show, keeping zoom and pan."""
         self._colour_source_size = colour.size() if colour is not None else QSize()
-        self._colour = self._fitted(colour)
+        self._colour = QPixmap.fromImage(colour) if colour is not None else None
         self._scaled = {k: v for k, v in self._scaled.items() if k[0] != "colour"}
         self.update()
 
@@ -231,12 +225,17 @@ class CompareView(QWidget):
     def divider_x(self) -> float:
         return self.rect().width() * self._divider
 
+    def fit_area(self) -> tuple[float, float]:
+        """(width, height) that "fit" fits an image into: one pane less a margin."""
+        pane = self.pane_rects()[0]
+        margin = 8.0
+        return max(1.0, pane.width() - margin), max(1.0, pane.height() - margin)
+
     def _update_fit(self) -> None:
         if self._size.isEmpty():
             return
-        pane = self.pane_rects()[0]
-        margin = 8.0
-        z = min((pane.width() - margin) / self._size.width(), (pane.height() - margin) / self._size.height())
+        w, h = self.fit_area()
+        z = min(w / self._size.width(), h / self._size.height())
         self._zoom = max(MIN_ZOOM, min(MAX_ZOOM, z))
         self._centre = QPointF(self._size.width() / 2, self._size.height() / 2)
         self.zoomChanged.emit(self._zoom)
@@ -253,17 +252,22 @@ class CompareView(QWidget):
 
     # -- painting -----------------------------------------------------------------------------
     def _pixmap_at_zoom(self, which: str) -> QPixmap | None:
+        """The image to draw: below 100 % pre-scaled to the zoomed size (blitted 1:1), else at the before
+        image's size (drawn through the view's transform). Scaled copies are cached until the zoom changes."""
         src = self._grey if which == "grey" else self._colour
         if src is None:
             return None
         if self._zoom >= 1.0 or math.isclose(self._zoom, 1.0):
+            w, h = self._size.width(), self._size.height()
+        else:
+            w = max(1, round(self._size.width() * self._zoom))
+            h = max(1, round(self._size.height() * self._zoom))
+        if src.width() == w and src.height() == h:
             return src
-        key = (which, round(self._zoom, 6))
+        key = (which, w, h)
         pm = self._scaled.get(key)
         if pm is None:
-            self._scaled = {k: v for k, v in self._scaled.items() if k[1] == key[1]}
-            w = max(1, round(src.width() * self._zoom))
-            h = max(1, round(src.height() * self._zoom))
+            self._scaled = {k: v for k, v in self._scaled.items() if k[1:] == key[1:]}
             pm = src.scaled(w, h, Qt.IgnoreAspectRatio, Qt.SmoothTransformation)
             self._scaled[key] = pm
         return pm

@@ -1,7 +1,8 @@
 """The before/after preview of the current image: requests, a small cache, the info line, the zoom label.
 
 Previews never hash the file and never touch the batch's outputs. The first colour pass is computed at
-about the view's size (fast), then refined at up to :data:`PREVIEW_MAX_SIDE` when the scan is bigger.
+the size the view shows the image at (fast), then refined at up to :data:`PREVIEW_MAX_SIDE` when the scan
+is bigger; while a preview is computed, a running batch waits (:class:`~.workers.PreviewGate`).
 *Before* is the scan as it looks; the "lightness only" toggle shows the grey L the network sees.
 """
 from __future__ import annotations
@@ -11,7 +12,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject
 
-from .workers import PREVIEW_FAST_SIDE, PREVIEW_MAX_SIDE, PreviewRequest, PreviewWorker
+from .workers import PREVIEW_MAX_SIDE, PreviewRequest, PreviewWorker
 
 PREVIEW_CACHE_ITEMS = 12
 
@@ -65,11 +66,12 @@ class PreviewController(QObject):
             return None
         return win.with_working_size(win.export.working_size)
 
-    def fast_side(self) -> int:
-        """The first pass's size: the view's size in device pixels, at most PREVIEW_FAST_SIDE."""
+    def view_size(self) -> tuple[int, int]:
+        """Where the view fits an image, in device pixels: the first pass is computed to fill it."""
         v = self.win.compare
-        px = max(v.width(), v.height()) * v.devicePixelRatioF()
-        return int(min(PREVIEW_FAST_SIDE, max(320, px)))
+        w, h = v.fit_area()
+        r = v.devicePixelRatioF()
+        return max(1, round(w * r)), max(1, round(h * r))
 
     def refresh(self) -> None:
         win = self.win
@@ -101,9 +103,10 @@ class PreviewController(QObject):
             win.previewRefined.emit(str(path))
             return
         win.compare.set_busy_text("Colourising preview…")
-        self.worker.request(PreviewRequest(rid, path, c, fast_side=self.fast_side(), max_side=PREVIEW_MAX_SIDE,
+        self.worker.request(PreviewRequest(rid, path, c, max_side=PREVIEW_MAX_SIDE,
                                            guide=self.win.guidance.preview_guide(path),
-                                           settings=self.win.image_settings.settings_of(path)))
+                                           settings=self.win.image_settings.settings_of(path),
+                                           view_size=self.view_size()))
 
     def _before(self, res):
         return res.grey if self.show_l else res.original

@@ -19,7 +19,7 @@ _LUT8: np.ndarray | None = None
 
 @dataclass
 class PreviewSource:
-    original: np.ndarray  # (h, w, 3) uint8 sRGB, the scan as it looks (orientation applied)
+    original: np.ndarray  # the scan as it looks (orientation applied): (h, w, 3) uint8 sRGB, (h, w) for a grey one
     l: np.ndarray  # (h, w) float32 CIELAB lightness in [0, 100]
     source_size: tuple[int, int]  # full width, height of the file
     notes: list[str] = field(default_factory=list)
@@ -97,9 +97,10 @@ def load_preview_source(path: Path, max_side: int) -> PreviewSource:
     except Exception:  # noqa: BLE001 - Pillow cannot read it: the core reader decides and words the error
         return _via_imageio(path, max_side)
     if arr.ndim == 2:
-        return PreviewSource(np.repeat(arr[:, :, None], 3, axis=2), _grey8_to_l(arr), full, notes)
+        return PreviewSource(arr, _grey8_to_l(arr), full, notes)
     if np.array_equal(arr[..., 0], arr[..., 1]) and np.array_equal(arr[..., 0], arr[..., 2]):
-        return PreviewSource(np.ascontiguousarray(arr), _grey8_to_l(arr[..., 0]), full, notes)
+        grey = np.ascontiguousarray(arr[..., 0])
+        return PreviewSource(grey, _grey8_to_l(grey), full, notes)
     return PreviewSource(np.ascontiguousarray(arr), _rgb8_to_l(arr), full, notes)
 
 
@@ -110,5 +111,4 @@ def _via_imageio(path: Path, max_side: int) -> PreviewSource:
     loaded = imageio.load_image(path)
     l = shrink_l(loaded.l, max_side)
     grey = grey_from_l(l)
-    return PreviewSource(np.repeat(grey[:, :, None], 3, axis=2), l, (loaded.width, loaded.height),
-                         list(loaded.notes))
+    return PreviewSource(grey, l, (loaded.width, loaded.height), list(loaded.notes))

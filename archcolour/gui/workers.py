@@ -1,11 +1,15 @@
 """Work that must stay off the UI thread: loading the engine, scanning folders, previews, batches.
 
-Nothing here colourises by itself: previews call :meth:`archcolour.engine.Colouriser.colourise` on what
-:func:`archcolour.imageio.load_image` read, and batches iterate :func:`archcolour.batch.run_job`, the
-same generator the command line uses. Modules that import torch are imported inside the threads.
+Nothing here colourises by itself: previews call the engine's own two steps
+(:meth:`archcolour.engine.Colouriser.predict`, then :meth:`~archcolour.engine.Colouriser.recombine`, which is
+what :meth:`~archcolour.engine.Colouriser.colourise` does) on a screen-sized reading of the scan, and batches
+iterate :func:`archcolour.batch.run_job`, the same generator the command line uses. Previews go first: while
+one is computed, the batch waits at its next step (:class:`PreviewGate`). Modules that import torch are
+imported inside the threads.
 """
 from __future__ import annotations
 
+import copy
 import logging
 import os
 import sys
@@ -26,9 +30,14 @@ log = logging.getLogger(__name__)
 #: of bigger scans is shown reduced (zooming past 100 % enlarges the preview's pixels). The batch
 #: output is always full resolution.
 PREVIEW_MAX_SIDE = 1280
-#: the first, fast pass is computed at most this big (about half a screen: recombining the colour with
-#: the lightness costs per pixel, so this pass comes in a fraction of the refined one's time)
+#: the first, fast pass is computed at the size the view shows the image at (fitted), at most this big
+#: (recombining the colour with the lightness costs per pixel, so this pass comes in a fraction of the
+#: refined one's time) and at least PREVIEW_MIN_SIDE
 PREVIEW_FAST_SIDE = 640
+PREVIEW_MIN_SIDE = 256
+#: the longest a batch holds back for previews in one go (:class:`PreviewGate`): a preview takes well under
+#: this, so only someone flicking through images for longer than this shares the cores with the batch again
+PREVIEW_HOLD_MAX_S = 3.0
 
 
 def one_line(exc: BaseException) -> str:
@@ -47,6 +56,109 @@ def lower_thread_priority(delta: int = 4) -> None:
         os.setpriority(os.PRIO_PROCESS, tid, min(19, os.getpriority(os.PRIO_PROCESS, tid) + delta))
     except (AttributeError, OSError):
         pass
+
+
+# ------------------------------------------------------------------------------------------------
+# previews go first
+# ------------------------------------------------------------------------------------------------
+class PreviewGate:
+    """While a preview is computed, batch work waits at its next step, so the preview has the cores.
+
+    The preview worker closes the gate from a request until it is done (or dropped); a batch's colourisers
+    (:func:`gated`) wait at it before the network, before each strip of the recombination and before the
+    output is encoded. Waiting never changes what the batch computes, only when. A gate closed for longer
+    than ``max_hold_s`` in one go lets the batch through (it then shares the cores again), so browsing
+    never stops a batch. Thread-safe.
+    """
+
+    def __init__(self, max_hold_s: float = PREVIEW_HOLD_MAX_S, clock=time.monotonic):
+        self.max_hold_s = float(max_hold_s)
+        self._clock = clock
+        self._cond = threading.Condition()
+        self._closed_at: float | None = None
+        self.waiting = 0  # batch steps waiting at the gate right now
+        self.held = 0  # batch steps that have waited so far
+        self._classes: dict = {}  # gated subclasses, by the class they gate (see gated())
+
+    @property
+    def closed(self) -> bool:
+        with self._cond:
+            return self._closed_at is not None
+
+    def close(self) -> None:
+        with self._cond:
+            if self._closed_at is None:
+                self._closed_at = self._clock()
+
+    def open(self) -> None:
+        with self._cond:
+            self._closed_at = None
+            self._cond.notify_all()
+
+    def wait(self) -> None:
+        """Return once the gate is open, or has been closed for ``max_hold_s``."""
+        with self._cond:
+            if self._closed_at is None:
+                return
+            self.waiting += 1
+            self.held += 1
+            try:
+                while self._closed_at is not None:
+                    left = self._closed_at + self.max_hold_s - self._clock()
+                    if left <= 0:
+                        return
+                    self._cond.wait(left)
+            finally:
+                self.waiting -= 1
+
+
+def _gated_class(base: type, gate: PreviewGate) -> type:
+    """A subclass of a colouriser class (or of :class:`~archcolour.batch.colourisers.Colourisers`) whose
+    work waits at ``gate`` between steps; it computes exactly what ``base`` does."""
+    cls = gate._classes.get(base)
+    if cls is not None:
+        return cls
+    ns: dict = {"_gate": gate, "_ungated": base}
+    if hasattr(base, "for_settings"):  # the run's colourisers: every colouriser they hand out waits too
+        def for_settings(self, settings):
+            return gated(base.for_settings(self, settings), gate)
+
+        ns["for_settings"] = for_settings
+    else:
+        def predict(self, *a, **k):
+            gate.wait()
+            return base.predict(self, *a, **k)
+
+        def recombine(self, *a, **k):
+            gate.wait()
+            out = base.recombine(self, *a, **k)
+            gate.wait()  # the output is encoded next
+            return out
+
+        def lab_strip_to_linear(cls, *a, **k):  # each strip of the recombination
+            gate.wait()
+            return base.lab_strip_to_linear(*a, **k)
+
+        ns.update(predict=predict, recombine=recombine)
+        if hasattr(base, "lab_strip_to_linear"):
+            ns["lab_strip_to_linear"] = classmethod(lab_strip_to_linear)
+    cls = gate._classes[base] = type(f"Gated{base.__name__}", (base,), ns)
+    return cls
+
+
+def gated(colouriser, gate: PreviewGate | None):
+    """A view of ``colouriser`` (a shallow copy sharing its network; or of the run's
+    :class:`~archcolour.batch.colourisers.Colourisers`, sharing the models loaded) whose work waits at
+    ``gate``: what a batch is given, so that previews go first. None and gate None: unchanged."""
+    if colouriser is None or gate is None or getattr(colouriser, "_gate", None) is gate:
+        return colouriser
+    base = getattr(type(colouriser), "_ungated", type(colouriser))
+    if hasattr(colouriser, "for_settings"):
+        g = colouriser.with_base(gated(colouriser.base, gate))
+    else:
+        g = copy.copy(colouriser)
+    g.__class__ = _gated_class(base, gate)
+    return g
 
 
 def with_working_size(colouriser, working_size: int | None):
@@ -180,10 +292,20 @@ class PreviewRequest:
     request_id: int
     path: Path
     colouriser: Any
-    fast_side: int = PREVIEW_FAST_SIDE  # first pass: about the view's size
-    max_side: int = PREVIEW_MAX_SIDE  # refined pass (skipped when the image is no bigger than fast_side)
+    fast_side: int = PREVIEW_FAST_SIDE  # first pass: at most this big (the image fitted into view_size)
+    max_side: int = PREVIEW_MAX_SIDE  # refined pass (skipped when the image is no bigger than the first)
     guide: Any = None  # engine.Guidance: the user's hints, reference, vividness (None: none)
     settings: Any = None  # the image's own settings (archcolour.image_settings.ImageSettings), None: the folder's
+    view_size: tuple[int, int] | None = None  # the view's size in device pixels (None: first pass at fast_side)
+
+
+def first_pass_side(w: int, h: int, view_size: tuple[int, int] | None, most: int = PREVIEW_FAST_SIDE) -> int:
+    """Long side of the first colour pass of a (w, h) image: the size a view of ``view_size`` shows it at
+    when fitted, within [PREVIEW_MIN_SIDE, most] (the refined pass brings the detail for zooming in)."""
+    side = most
+    if view_size is not None and min(view_size) > 0 and w > 0 and h > 0:
+        side = round(max(w, h) * min(view_size[0] / w, view_size[1] / h))
+    return int(min(most, max(PREVIEW_MIN_SIDE, side)))
 
 
 @dataclass
@@ -203,13 +325,14 @@ class PreviewResult:
 
 
 def rgb_to_qimage(rgb) -> QImage:
+    """uint8 (H, W, 3) sRGB or (H, W) grey -> a QImage (its own copy) in the format the screen draws and
+    scales without converting (RGB32), so the UI thread only ever blits it."""
     import numpy as np
 
     rgb = np.ascontiguousarray(rgb)
     h, w = rgb.shape[:2]
-    if rgb.ndim == 2:
-        return QImage(rgb.data, w, h, rgb.strides[0], QImage.Format_Grayscale8).copy()
-    return QImage(rgb.data, w, h, rgb.strides[0], QImage.Format_RGB888).copy()
+    fmt = QImage.Format_Grayscale8 if rgb.ndim == 2 else QImage.Format_RGB888
+    return QImage(rgb.data, w, h, rgb.strides[0], fmt).convertToFormat(QImage.Format_RGB32)
 
 
 def grey_from_l(l):
@@ -237,8 +360,13 @@ def shrink_l(l, max_side: int):
 class PreviewWorker(QThread):
     """One long-lived thread computing previews; only the newest request is ever worked on.
 
-    ``greyReady`` comes first (right after the file is read), then ``previewReady`` with the colour.
-    Results of a request that is no longer the newest are dropped, never emitted.
+    ``greyReady`` comes first (right after the file is read), then ``previewReady`` with the colour: a
+    first pass at the size the view shows the image at, then (for bigger scans) the refined pass. The
+    network runs once per request; both passes recombine its prediction with the lightness at their own
+    size, exactly as :meth:`Colouriser.colourise` does, so the refined pass is what the batch writes (at
+    that size). Results of a request that is no longer the newest are dropped, never emitted. From a
+    request until the worker is idle again, ``gate`` is closed: batches (given :func:`gated` colourisers)
+    wait, so the preview has the cores.
     """
 
     greyReady = Signal(object)  # PreviewResult (colour None)
@@ -252,11 +380,13 @@ class PreviewWorker(QThread):
         self._latest_id = -1
         self._stop = False
         self._last_source = None  # (key, source, original, grey, {side: lightness}): a hint edit reads nothing again
+        self.gate = PreviewGate()
 
     def request(self, req: PreviewRequest) -> None:
         with self._cond:
             self._pending = req
             self._latest_id = req.request_id
+            self.gate.close()
             self._cond.notify()
 
     def drop_pending(self, newest_id: int) -> None:
@@ -269,6 +399,7 @@ class PreviewWorker(QThread):
         with self._cond:
             self._stop = True
             self._pending = None
+            self.gate.open()
             self._cond.notify()
 
     def _stale(self, req: PreviewRequest) -> bool:
@@ -279,6 +410,7 @@ class PreviewWorker(QThread):
         while True:
             with self._cond:
                 while self._pending is None and not self._stop:
+                    self.gate.open()  # idle: batches go on
                     self._cond.wait()
                 if self._stop:
                     return
@@ -292,6 +424,7 @@ class PreviewWorker(QThread):
 
     def _compute(self, req: PreviewRequest) -> None:
         import numpy as np
+        import torch
 
         from .preview_source import load_preview_source
 
@@ -310,7 +443,8 @@ class PreviewWorker(QThread):
             if self._stale(req):
                 return
             original = rgb_to_qimage(src.original)
-            grey = rgb_to_qimage(grey_from_l(src.l))
+            # an 8-bit grey scan is exactly the grey its lightness renders to: one image serves both
+            grey = original if src.original.ndim == 2 else rgb_to_qimage(grey_from_l(src.l))
             shrunk = {}
             if key is not None:
                 self._last_source = (key, src, original, grey, shrunk)
@@ -322,23 +456,38 @@ class PreviewWorker(QThread):
             colouriser = colouriser.for_settings(req.settings)
         own_model = colouriser.info.name if colouriser.info.name != base.info.name else ""
         ws = int(colouriser.working_size)
-        base = PreviewResult(req.request_id, req.path, original, grey, None, src.source_size, (w, h), ws, 0.0,
-                             list(src.notes))
-        self.greyReady.emit(base)
-        passes = [req.fast_side, req.max_side] if max(h, w) > req.fast_side else [max(h, w)]
+        self.greyReady.emit(PreviewResult(req.request_id, req.path, original, grey, None, src.source_size, (w, h),
+                                          ws, 0.0, list(src.notes)))
+        first = first_pass_side(w, h, req.view_size, req.fast_side)
+        passes = [first, req.max_side] if max(h, w) > first else [max(h, w)]
+        if self._stale(req):
+            return
+        guide = {} if req.guide is None else {"guide": req.guide}
+        # the network once, on the lightness the refined pass recombines with (what colourise() does)
+        l_top = shrunk.get(passes[-1])
+        if l_top is None:
+            l_top = shrunk[passes[-1]] = shrink_l(l_full, passes[-1])
+        try:
+            pred = colouriser.predict(torch.from_numpy(l_top), **guide)
+        except Exception:  # noqa: BLE001 - e.g. out of memory: colourise() retries smaller and says so, or words it
+            log.debug("preview prediction failed; colourising each pass", exc_info=True)
+            pred = None
         for k, side in enumerate(passes):
             if self._stale(req):
                 return
             l = shrunk.get(side)
             if l is None:
                 l = shrunk[side] = shrink_l(l_full, side)
-            out = (colouriser.colourise(l, out_dtype=np.uint8) if req.guide is None
-                   else colouriser.colourise(l, out_dtype=np.uint8, guide=req.guide))
+            if pred is not None:
+                rgb, used, warnings = colouriser.recombine(torch.from_numpy(l), pred, out_dtype=np.uint8), ws, []
+            else:
+                out = colouriser.colourise(l, out_dtype=np.uint8, **guide)
+                rgb, used, warnings = out.rgb, out.working_size, list(out.warnings)
             if self._stale(req):
                 return
-            res = PreviewResult(req.request_id, req.path, original, grey, rgb_to_qimage(out.rgb), src.source_size,
-                                (l.shape[1], l.shape[0]), out.working_size, time.perf_counter() - t0,
-                                list(src.notes) + list(out.warnings), final=k == len(passes) - 1, model=own_model)
+            res = PreviewResult(req.request_id, req.path, original, grey, rgb_to_qimage(rgb), src.source_size,
+                                (l.shape[1], l.shape[0]), used, time.perf_counter() - t0,
+                                list(src.notes) + warnings, final=k == len(passes) - 1, model=own_model)
             self.previewReady.emit(res)
 
 

@@ -114,3 +114,20 @@ def test_message_when_empty(qtbot):
     assert not v.has_image()
     v.set_zoom(2.0)  # ignored without an image
     assert v.zoom == 1.0
+
+
+def test_a_smaller_colour_pass_is_kept_at_its_size_and_drawn_over_the_before_image(qtbot):
+    v = CompareView()
+    qtbot.addWidget(v)
+    v.resize(408, 308)  # fits 800 x 600 at 50 %
+    v.show()
+    qtbot.waitExposed(v)
+    v.set_images(solid(800, 600, GREY), None)
+    assert v.zoom == pytest.approx(0.5) and v.fit_area() == (400, 300)
+    v.set_colour(solid(400, 300, RED))  # a first pass computed at the size the view shows it
+    assert v.colour_size().width() == 400 and v._colour.width() == 400  # not scaled up on the UI thread
+    assert v._pixmap_at_zoom("colour") is v._colour  # at fit: drawn as it is
+    assert pixel(v, 100, 150) == GREY and pixel(v, 300, 150) == RED
+    v.actual_size()  # 100 %: the smaller pass is drawn scaled to the before image, halves aligned
+    assert v._pixmap_at_zoom("colour").width() == 800
+    assert pixel(v, 100, 150) == GREY and pixel(v, 300, 150) == RED

@@ -189,6 +189,21 @@ def test_colourise_all(window, qtbot, photo_folder):
     assert all(e.state == State.DONE for e in window.model.entries())  # they stay colourised
 
 
+def test_a_batch_waits_while_a_preview_is_computed(window, qtbot, photo_folder):
+    open_folder(qtbot, window, photo_folder)
+    gate = window.previews.worker.gate
+    qtbot.waitUntil(lambda: not gate.closed, timeout=60000)  # the first image's preview is done
+    gate.max_hold_s = 600
+    gate.close()  # as the preview worker does from a request until it is idle again
+    window.colourise_all()
+    assert window.batches.worker.colouriser.base._gate is gate  # the batch is given gated colourisers
+    qtbot.waitUntil(lambda: gate.waiting >= 1, timeout=60000)
+    assert not list((photo_folder / "colourised").glob("*.png"))  # held before its network
+    with qtbot.waitSignal(window.batchFinished, timeout=60000) as blocker:
+        gate.open()
+    assert blocker.args[0].done == 4
+
+
 def test_colourise_selection_as_jpeg_into_chosen_folder(window, qtbot, photo_folder, tmp_path):
     open_folder(qtbot, window, photo_folder)
     out = tmp_path / "exports"

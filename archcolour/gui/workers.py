@@ -172,6 +172,12 @@ def with_working_size(colouriser, working_size: int | None):
 # ------------------------------------------------------------------------------------------------
 # engine
 # ------------------------------------------------------------------------------------------------
+#: torch's thread count when the engine was first loaded (before any batch could share the cores out).
+#: torch keeps a count per thread, set when a thread first uses it from the last ``set_num_threads``:
+#: a batch sets 1 per image in flight, so a preview thread first used during a batch would keep 1 for good.
+ENGINE_THREADS: int | None = None
+
+
 def available_devices() -> list[str]:
     """The devices this machine has, as settings keys: 'auto', 'cpu', then 'cuda' / 'mps' if present."""
     import torch
@@ -200,9 +206,15 @@ class EngineLoader(QThread):
         self.request_id, self.device, self.model = request_id, device, model
 
     def run(self) -> None:
+        global ENGINE_THREADS
         note = ""
         try:
+            import torch
+
             from ..engine import Colouriser
+
+            if ENGINE_THREADS is None:
+                ENGINE_THREADS = torch.get_num_threads()
 
             try:
                 self.devices.emit(available_devices())
@@ -429,6 +441,8 @@ class PreviewWorker(QThread):
         from .preview_source import load_preview_source
 
         t0 = time.perf_counter()
+        if ENGINE_THREADS and torch.get_num_threads() != ENGINE_THREADS:  # this thread's own count: all cores
+            torch.set_num_threads(ENGINE_THREADS)
         try:
             st = req.path.stat()
             key = (str(req.path), st.st_size, st.st_mtime_ns, max(req.max_side, req.fast_side))

@@ -194,3 +194,27 @@ def test_preview_worker_closes_the_gate_while_it_computes(tiny_weights, tmp_path
     finally:
         w.stop()
         w.wait(10000)
+
+
+def test_a_preview_thread_first_used_after_a_batch_shared_the_cores_gets_the_engine_s_threads(tiny_weights,
+                                                                                              tmp_path, monkeypatch):
+    import threading
+
+    from archcolour.engine import Colouriser
+
+    path = _grey_scan(tmp_path / "scan.png", 300, 200)
+    c = Colouriser(tiny_weights, device="cpu")
+    # the engine was loaded with 2 threads; since then a batch set 1 (this session's conftest did too)
+    monkeypatch.setattr(workers, "ENGINE_THREADS", 2)
+    seen = []
+
+    def preview_thread():
+        seen.append(torch.get_num_threads())  # a new thread starts from the last set_num_threads: 1
+        _run_preview(workers.PreviewRequest(1, path, c, view_size=(800, 600)))
+        seen.append(torch.get_num_threads())
+
+    t = threading.Thread(target=preview_thread)
+    t.start()
+    t.join(120)
+    torch.set_num_threads(1)  # threads started later in this session: 1 again
+    assert seen == [1, 2]

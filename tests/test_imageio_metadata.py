@@ -9,7 +9,7 @@ import tifffile
 from PIL import Image, ImageCms
 
 from archcolour import imageio
-from archcolour.imageio import metadata as M
+from archcolour.imageio import exif as E, metadata as M
 
 XMP = (b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
        b'<rdf:Description rdf:about=""/></rdf:RDF></x:xmpmeta>')
@@ -79,8 +79,8 @@ def _exif(orientation=6) -> bytes:
 
 
 def test_exif_for_output_is_right_and_stable_when_applied_twice():
-    once = M.exif_for_output(_exif(), width=40, height=30, software="archcolour t", description="colourised")
-    twice = M.exif_for_output(once, width=40, height=30, software="archcolour t", description="colourised")
+    once = E.exif_for_output(_exif(), width=40, height=30, software="archcolour t", description="colourised")
+    twice = E.exif_for_output(once, width=40, height=30, software="archcolour t", description="colourised")
     for raw in (once, twice):
         e = Image.Exif()
         e.load(raw)
@@ -88,7 +88,7 @@ def test_exif_for_output_is_right_and_stable_when_applied_twice():
         assert 0x0100 not in e
         sub = e.get_ifd(0x8769)
         assert sub[0x9003] == "1931:05:01 10:00:00" and (sub[0xA002], sub[0xA003], sub[0xA001]) == (40, 30, 1)
-    assert M.exif_for_output(None) is None and M.exif_for_output(b"not exif at all") is None
+    assert E.exif_for_output(None) is None and E.exif_for_output(b"not exif at all") is None
 
 
 def _tag_types(exif: bytes) -> dict[str, dict[int, tuple[int, bytes]]]:
@@ -112,7 +112,7 @@ def _tag_types(exif: bytes) -> dict[str, dict[int, tuple[int, bytes]]]:
 
 def _camera_exif(byteorder: str = "MM") -> bytes:
     """A camera's EXIF: UNDEFINED data and a positive SRATIONAL, which Pillow's Image.Exif re-types."""
-    blk = M.ExifBlock((b"II*\x00" if byteorder == "II" else b"MM\x00*") + bytes(4))
+    blk = E.ExifBlock((b"II*\x00" if byteorder == "II" else b"MM\x00*") + bytes(4))
     blk.ifd0 = {0x010F: (2, "Hasselblad"), 0x0112: (3, 6), 0x011A: (5, 300.0), 0x011B: (5, 300.0), 0x0128: (3, 2)}
     blk.exif = {0x9000: (7, b"0221"), 0x9101: (7, b"\x01\x02\x03\x00"), 0x9102: (5, 4.0),
                 0x9003: (2, "1931:05:01 10:00:00"), 0x9204: (10, 1.0), 0x9286: (7, b"ASCII\x00\x00\x00a note"),
@@ -125,7 +125,7 @@ def test_exif_for_output_keeps_every_tags_type_and_has_the_tags_exif_requires(by
     """exiftool -validate flagged our JPEGs: no XResolution/YResolution/ResolutionUnit/YCbCrPositioning in
     IFD0, ComponentsConfiguration as BYTE (Pillow's Image.Exif guesses EXIF-IFD types again)."""
     src = _camera_exif(byteorder)
-    jpeg = M.exif_for_output(src, width=40, height=30, software="archcolour t", fmt="JPEG", dpi=(600, 600))
+    jpeg = E.exif_for_output(src, width=40, height=30, software="archcolour t", fmt="JPEG", dpi=(600, 600))
     t = _tag_types(jpeg)
     assert jpeg[6:8] == byteorder.encode()  # the source's byte order (UNDEFINED data may be laid out in it)
     assert {tag: typ for tag, (typ, _) in t["IFD0"].items() if tag in (0x011A, 0x011B, 0x0128, 0x0213, 0x0112)} == \
@@ -141,16 +141,16 @@ def test_exif_for_output_keeps_every_tags_type_and_has_the_tags_exif_requires(by
     assert (s[0x9000], s[0x9101], s[0xA000], s[0xA002], s[0xA003]) == (b"0232", b"\x01\x02\x03\x00", b"0100", 40, 30)
     assert s[0x9286] == b"ASCII\x00\x00\x00a note" and s[0x9003] == "1931:05:01 10:00:00"
     # not a JPEG: no YCbCr tags; no dpi: the source's resolution stays
-    png = M.exif_for_output(src, width=40, height=30, fmt="PNG")
+    png = E.exif_for_output(src, width=40, height=30, fmt="PNG")
     t = _tag_types(png)
     assert 0x0213 not in t["IFD0"] and 0x9101 not in t["ExifIFD"]
     e.load(png)
     assert (e[0x011A], e[0x0128]) == (300, 2)
     # no resolution anywhere: EXIF's default, 72 dpi
-    e.load(M.exif_for_output(Image.Exif().tobytes(), fmt="JPEG"))
+    e.load(E.exif_for_output(Image.Exif().tobytes(), fmt="JPEG"))
     assert (e[0x011A], e[0x011B], e[0x0128]) == (72, 72, 2)
     # descriptive fields added to the camera's EXIF keep the other tags' types too
-    added = M.exif_with_descriptive(src, {"Artist": "Ελένη", "OffsetTimeOriginal": "+02:00",
+    added = E.exif_with_descriptive(src, {"Artist": "Ελένη", "OffsetTimeOriginal": "+02:00",
                                           "DateTimeOriginal": "1931:05:01 10:00:00"})
     t = _tag_types(added)
     assert t["IFD0"][0x013B][0] == 2 and t["ExifIFD"][0x9101][0] == 7 and t["ExifIFD"][0x9204][0] == 10
@@ -158,10 +158,10 @@ def test_exif_for_output_keeps_every_tags_type_and_has_the_tags_exif_requires(by
 
 
 def test_a_newer_exif_version_is_kept():
-    blk = M.ExifBlock()
+    blk = E.ExifBlock()
     blk.exif = {0x9000: (7, b"0300"), 0x9003: (2, "1931:05:01 10:00:00")}
     e = Image.Exif()
-    e.load(M.exif_for_output(blk.tobytes(), fmt="JPEG"))
+    e.load(E.exif_for_output(blk.tobytes(), fmt="JPEG"))
     assert e.get_ifd(0x8769)[0x9000] == b"0300"
 
 
@@ -314,6 +314,6 @@ def test_jpeg_outputs_carry_the_iim_in_a_photoshop_block_with_its_digest(tmp_pat
 
 
 def test_legacy_text_drops_control_characters_and_cuts_at_a_character():
-    assert M.legacy_text("a\x00b\x1b[31mc\td\ne\x7f") == "ab[31mc\td\ne"
-    cut = M.legacy_text("é" * 100, 20)
+    assert E.legacy_text("a\x00b\x1b[31mc\td\ne\x7f") == "ab[31mc\td\ne"
+    cut = E.legacy_text("é" * 100, 20)
     assert len(cut.encode()) <= 20 and cut.endswith(" [...]") and cut.startswith("é" * 7)

@@ -670,16 +670,16 @@ def test_output_metadata_gives_the_capture_date_to_exif_and_the_iim_to_the_write
 
 
 def test_an_exif_date_of_the_source_is_never_overwritten_nor_given_another_dates_zone():
-    from archcolour.imageio import metadata as M
+    from archcolour.imageio import exif as E, metadata as M
 
     e = Image.Exif()
     e.get_ifd(0x8769)[0x9003] = "1920:01:01 12:00:00"
     raw = e.tobytes()
     out = Image.Exif()
-    out.load(M.exif_with_descriptive(raw, {"DateTimeOriginal": "1911:05:14 10:30:00", "OffsetTimeOriginal": "+02:00",
+    out.load(E.exif_with_descriptive(raw, {"DateTimeOriginal": "1911:05:14 10:30:00", "OffsetTimeOriginal": "+02:00",
                                            "Artist": "Ελένη"}))
     sub = out.get_ifd(0x8769)
     assert sub[0x9003] == "1920:01:01 12:00:00" and 0x9011 not in sub
     assert out[0x013B].encode("latin-1").decode("utf-8") == "Ελένη"  # UTF-8 bytes (MWG)
-    assert M.exif_with_descriptive(raw, {}) is raw
-    assert M.exif_descriptive(M.exif_with_descriptive(None, {"Copyright": "c"})) == {"Copyright": "c"}
+    assert E.exif_with_descriptive(raw, {}) is raw
+    assert E.exif_descriptive(E.exif_with_descriptive(None, {"Copyright": "c"})) == {"Copyright": "c"}

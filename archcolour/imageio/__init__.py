@@ -9,7 +9,9 @@ module             job
 :mod:`.lightness`  pixel arrays of any type -> L (exact grey tables, colour via :mod:`archcolour.colour`)
 :mod:`.write`      :func:`save_image`: the one atomic, durable image writer (returns SHA-256 and size)
 :mod:`.png16`      16-bit PNG encoder, PNG metadata chunks, PNG text-chunk reader
-:mod:`.metadata`   EXIF / ICC / XMP: read from sources, made right for outputs, read back from files
+:mod:`.metadata`   a source's EXIF / ICC / DPI / XMP / IIM read; the ICC rule for outputs; XMP read back
+:mod:`.exif`       EXIF: descriptive fields as text, blocks with their tag types, made right for outputs
+:mod:`.containers` IPTC-IIM in a JPEG's APP13 and TIFF EXIF sub-IFDs, written
 =================  ============================================================================
 """
 from __future__ import annotations
@@ -29,18 +31,18 @@ SAVE_FORMATS = {name: _FORMATS[name].extension for name in _WRITABLE}
 # Names resolved on first use (PEP 562), so that reading metadata (``archcolour inspect``) does not
 # import numpy and the decoders.
 _LAZY = {
-    "XMP_CONTAINERS": "metadata", "exif_for_output": "metadata", "icc_description": "metadata",
+    "XMP_CONTAINERS": "metadata", "exif_for_output": "exif", "icc_description": "metadata",
     "icc_for_output": "metadata", "read_embedded_xmp": "metadata", "read_xmp": "metadata",
     "srgb_profile": "metadata", "PNG_LEVEL": "png16", "read_png_text": "png16", "MAX_PIXELS": "read",
     "ImageLoadError": "read", "LoadedImage": "read", "SourceMetadata": "read", "load_image": "read",
     "read_source_metadata": "read",
     "save_image": "write",
 }
-_SUBMODULES = ("lightness", "metadata", "png16", "read", "write")
+_SUBMODULES = ("containers", "exif", "lightness", "metadata", "png16", "read", "write")
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .metadata import (XMP_CONTAINERS, exif_for_output, icc_description, icc_for_output, read_embedded_xmp,
-                           read_xmp, srgb_profile)
+    from .exif import exif_for_output
+    from .metadata import XMP_CONTAINERS, icc_description, icc_for_output, read_embedded_xmp, read_xmp, srgb_profile
     from .png16 import PNG_LEVEL, read_png_text
     from .read import MAX_PIXELS, ImageLoadError, LoadedImage, SourceMetadata, load_image, read_source_metadata
     from .write import save_image

@@ -16,7 +16,7 @@ import hashlib
 import io
 import struct
 
-from .metadata import ExifBlock
+from .exif import ExifBlock
 
 EXIF_IFD, GPS_IFD = 0x8769, 0x8825
 #: Largest payload of one JPEG marker segment (65535 less the two length bytes).

@@ -37,7 +37,7 @@ from .. import __version__
 from ..formats import FORMATS, normalise_format
 from ..fsutil import Written, atomic_write
 from . import containers, png16
-from .metadata import exif_for_output, legacy_text, tiff_exif_tags
+from .exif import exif_for_output, legacy_text, tiff_exif_tags
 
 _ROWS = 512
 SOFTWARE = f"archcolour {__version__}"

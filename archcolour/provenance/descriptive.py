@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..imageio.metadata import exif_descriptive
+from ..imageio.exif import exif_descriptive
 from .iptc import iim_to_xmp_props, kept_fields
 from .record import alt_text
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from ..imageio.metadata import legacy_text
+from ..imageio.exif import legacy_text
 
 _KEEP_XMP = {"CreateDate"}  # the source's digitisation date (MWG: EXIF DateTimeDigitized); ours is ModifyDate
 _KEEP_EXIF = {"DateTimeOriginal"}  # the capture date; the other exif: properties describe the source's pixels

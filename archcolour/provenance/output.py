@@ -20,8 +20,8 @@ from typing import Any, Iterable
 
 from ..formats import FORMATS, format_from_suffix
 from ..fsutil import sha256_file
-from ..imageio.metadata import (exif_for_output, exif_with_descriptive, icc_description, icc_for_output,  # noqa: F401
-                                srgb_profile, legacy_text)
+from ..imageio.exif import exif_for_output, exif_with_descriptive, legacy_text  # noqa: F401
+from ..imageio.metadata import icc_description, icc_for_output, srgb_profile  # noqa: F401
 from .descriptive import exif_fields_for_output, merge_descriptive
 from .iptc import iim_for_output
 from .record import Provenance, ProvenanceError, utc_now

@@ -204,6 +204,24 @@ def test_a_batch_waits_while_a_preview_is_computed(window, qtbot, photo_folder):
     assert blocker.args[0].done == 4
 
 
+def test_the_batch_runs_at_the_window_s_priority(window, qtbot, photo_folder, monkeypatch):
+    """A nicer batch thread is descheduled by other programs while it holds the GIL, and the window waits
+    with it: previews get the cores by the batch waiting for them (the preview gate) instead."""
+    import os
+    import threading
+
+    from archcolour.batch import run as run_mod
+
+    seen = []
+    real = run_mod.process_item
+    monkeypatch.setattr(run_mod, "process_item", lambda *a, **k: seen.append(
+        os.getpriority(os.PRIO_PROCESS, threading.get_native_id())) or real(*a, **k))
+    open_folder(qtbot, window, photo_folder)
+    with qtbot.waitSignal(window.batchFinished, timeout=60000):
+        window.colourise_all()
+    assert seen and set(seen) == {os.getpriority(os.PRIO_PROCESS, threading.get_native_id())}
+
+
 def test_colourise_selection_as_jpeg_into_chosen_folder(window, qtbot, photo_folder, tmp_path):
     open_folder(qtbot, window, photo_folder)
     out = tmp_path / "exports"

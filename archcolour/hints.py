@@ -21,18 +21,17 @@ This module does not import torch.
 """
 from __future__ import annotations
 
-import json
 import math
 import os
 import re
 from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
+
+from .keyed_files import for_image, read_json
 
 VERSION = 1
 DEFAULT_RADIUS = 0.01
 MAX_RADIUS = 0.05
 MAX_POINTS = 64
-MAX_FILE_BYTES = 8 << 20
 _HEX = re.compile(r"^#[0-9a-fA-F]{6}$")
 
 
@@ -113,8 +112,7 @@ class HintsFile:
         """The hints for a source, looked up by its path relative to its input folder, then its name."""
         if self.single is not None:
             return self.single
-        key = PurePosixPath(Path(rel).as_posix())
-        return self.images.get(key.as_posix(), self.images.get(key.name, ()))
+        return for_image(self.images, rel, ())
 
 
 def parse(data, path: str = "<hints>") -> HintsFile:
@@ -143,21 +141,7 @@ def parse(data, path: str = "<hints>") -> HintsFile:
 
 def load(path: str | os.PathLike) -> HintsFile:
     """Read and validate a hints file; :class:`HintsError` (one line) on any problem."""
-    p = Path(path)
-    name = p.name
-    try:
-        if not p.is_file():
-            raise HintsError(f"hints file {name}: not found or not a regular file")
-        if p.stat().st_size > MAX_FILE_BYTES:
-            raise HintsError(f"hints file {name}: larger than {MAX_FILE_BYTES >> 20} MiB")
-        data = json.loads(p.read_text(encoding="utf-8"))
-    except HintsError:
-        raise
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise HintsError(f"hints file {name}: not valid JSON ({str(exc).splitlines()[0]})") from None
-    except OSError as exc:
-        raise HintsError(f"hints file {name}: {exc.strerror or exc}") from None
-    return parse(data, str(p))
+    return parse(read_json(path, "hints file", HintsError), str(path))
 
 
 def to_hint_points(hints, h: int, w: int):

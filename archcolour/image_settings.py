@@ -22,14 +22,14 @@ import json
 import math
 import os
 from dataclasses import dataclass, field, fields, replace
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Any, Callable
 
 from .choices import UPSAMPLING, VIVIDNESS_RANGE, check_working_size
+from .keyed_files import for_image, read_json
 
 VERSION = 1
 FILE_NAME = "image-settings.json"
-MAX_FILE_BYTES = 8 << 20
 
 
 class ImageSettingsError(ValueError):
@@ -131,10 +131,7 @@ class ImageSettingsFile:
 
     def for_image(self, rel: str | os.PathLike) -> ImageSettings | None:
         """The settings of a source, by its path relative to its input folder, then its name (None: none)."""
-        key = PurePosixPath(Path(rel).as_posix())
-        s = self.images.get(key.as_posix())
-        if s is None:
-            s = self.images.get(key.name)
+        s = for_image(self.images, rel)
         return None if s is None or s.empty else s
 
     def models(self) -> set[str]:
@@ -177,21 +174,7 @@ def parse(data: Any, path: str | os.PathLike = "<image settings>") -> ImageSetti
 
 def load(path: str | os.PathLike) -> ImageSettingsFile:
     """Read and validate a settings file; ImageSettingsError (one line) on any problem, a missing file too."""
-    p = Path(path)
-    name = p.name
-    try:
-        if not p.is_file():
-            raise ImageSettingsError(f"image settings file {name}: not found or not a regular file")
-        if p.stat().st_size > MAX_FILE_BYTES:
-            raise ImageSettingsError(f"image settings file {name}: larger than {MAX_FILE_BYTES >> 20} MiB")
-        data = json.loads(p.read_text(encoding="utf-8"))
-    except ImageSettingsError:
-        raise
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ImageSettingsError(f"image settings file {name}: not valid JSON ({str(exc).splitlines()[0]})") from None
-    except OSError as exc:
-        raise ImageSettingsError(f"image settings file {name}: {exc.strerror or exc}") from None
-    return parse(data, str(p))
+    return parse(read_json(path, "image settings file", ImageSettingsError), str(path))
 
 
 def check_models(settings: ImageSettingsFile, known: list[str] | set[str]) -> None:

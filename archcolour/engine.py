@@ -20,7 +20,7 @@ import torch
 import torch.nn.functional as F
 
 from . import colour, guidance, upsample
-from .choices import MIN_WORKING_SIZE, UPSAMPLING, VIVIDNESS_RANGE  # noqa: F401 - re-exported
+from .choices import DEFAULT_ENSEMBLE, ENSEMBLES, MIN_WORKING_SIZE, UPSAMPLING, VIVIDNESS_RANGE  # noqa: F401 - re-exported
 from .weights import ModelInfo, load_model
 
 log = logging.getLogger(__name__)
@@ -196,6 +196,9 @@ class Colouriser:
     working_size: short side the network sees; None for the weights' own.
     seed: seeds the noise plane of networks that take one: same image, weights, seed and device give
         the same output bit for bit.
+    upsampling: how the colour reaches full resolution (``archcolour.choices.UPSAMPLING``).
+    ensemble: test-time views whose colour is averaged (``archcolour.choices.ENSEMBLES``): by default
+        the mirror image and two other working sizes too.
     """
 
     def __init__(
@@ -208,6 +211,7 @@ class Colouriser:
         seed: int = 0,
         expected_sha256: str | None = None,
         upsampling: str = "guided",
+        ensemble: str = DEFAULT_ENSEMBLE,
     ):
         if upsampling not in UPSAMPLING:
             raise ValueError(f"upsampling must be one of {', '.join(UPSAMPLING)}, not {upsampling!r}")
@@ -221,6 +225,9 @@ class Colouriser:
         if self.working_size < MIN_WORKING_SIZE:
             raise ValueError(f"working size must be at least {MIN_WORKING_SIZE} px")
         self.seed = int(seed)
+        if ensemble not in ENSEMBLES:
+            raise ValueError(f"ensemble must be one of {', '.join(ENSEMBLES)}, not {ensemble!r}")
+        self.ensemble = ensemble
 
     # -- description ------------------------------------------------------------------------
     @property
@@ -259,13 +266,8 @@ class Colouriser:
             extra["ref"] = g.reference.reshape(1, -1).to(self.device)
         return extra
 
-    @torch.inference_mode()
-    def predict(self, l_full: torch.Tensor, working_size: int | None = None, guide: Guidance = NO_GUIDANCE) -> Prediction:
-        """Run the network on L resized to the working size; ab (1, 2, h, w) and that L, on the CPU.
-
-        ``l_full`` is (H, W) float32 in [0, 100] on the CPU.
-        """
-        ws = int(working_size or self.working_size)
+    def _run_network(self, l_full: torch.Tensor, ws: int, guide: Guidance) -> tuple[torch.Tensor, torch.Tensor]:
+        """ab (1, 2, h, w) on the CPU and L (1, 1, h, w) at working size ``ws``."""
         h, w = l_full.shape
         nh, nw = self._network_size(h, w, ws)
         l = l_full[None, None]
@@ -286,11 +288,39 @@ class Colouriser:
         if getattr(self.net, "needs_noise", False):
             gen = torch.Generator(device="cpu").manual_seed(self.seed)
             noise = torch.randn(l.shape, generator=gen).to(self.device)
+        mirror = ENSEMBLES[self.ensemble][0]
+        if mirror:
+            # the photograph and its mirror image in one batch; the mirror's colour is flipped back and
+            # the two averaged (the network is not exactly mirror-symmetric; averaging halves that noise)
+            l = torch.cat((l, l.flip(-1)))
+            noise = None if noise is None else torch.cat((noise, noise.flip(-1)))
+            extra = {k: torch.cat((v, v.flip(-1) if v.dim() == 4 else v)) for k, v in extra.items()}
         ab = self.net(l, noise, **extra) if extra else self.net(l, noise)
-        ab = ab[..., :nh, :nw].float().cpu().contiguous()
+        if mirror:
+            ab = 0.5 * (ab[:1] + ab[1:].flip(-1))
+        return ab[..., :nh, :nw].float().cpu().contiguous(), l_small.contiguous()
+
+    @torch.inference_mode()
+    def predict(self, l_full: torch.Tensor, working_size: int | None = None, guide: Guidance = NO_GUIDANCE) -> Prediction:
+        """Run the network on L resized to the working size; ab (1, 2, h, w) and that L, on the CPU.
+
+        ``l_full`` is (H, W) float32 in [0, 100] on the CPU.
+        """
+        ws = int(working_size or self.working_size)
+        ab, l_small = self._run_network(l_full, ws, guide)
+        nh, nw = l_small.shape[-2:]
+        scales = ENSEMBLES[self.ensemble][1]
+        for s in scales:
+            # the same photograph seen by the network at another size, its colour resized onto this
+            # grid and averaged in: an ensemble over scales, as over the mirror image
+            ab_s, _ = self._run_network(l_full, max(MIN_WORKING_SIZE, round(ws * s)), guide)
+            ab = ab + F.interpolate(ab_s, size=(nh, nw), mode="bilinear", align_corners=False,
+                                    antialias=ab_s.shape[-2] > nh)
+        if scales:
+            ab = ab / (1 + len(scales))
         if guide.vividness != 1.0:
             ab = ab * float(guide.vividness)
-        return Prediction(ab=ab, l_small=l_small.contiguous())
+        return Prediction(ab=ab, l_small=l_small)
 
     def predict_ab_small(self, l_full: torch.Tensor, working_size: int | None = None) -> torch.Tensor:
         """The network's ab at working size (no guidance): ``predict(...).ab``."""

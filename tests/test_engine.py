@@ -7,7 +7,8 @@ import torch
 import torch.nn.functional as F
 
 from archcolour import colour, engine, nets, weights
-from archcolour.engine import Colouriser
+from archcolour.choices import ENSEMBLES, MIN_WORKING_SIZE
+from archcolour.engine import Colouriser, network_size
 
 
 def _l_image(h: int, w: int, seed: int = 0) -> np.ndarray:
@@ -115,8 +116,62 @@ def test_network_sees_the_working_size(colouriser, monkeypatch):
         return real(l, noise)
 
     monkeypatch.setattr(colouriser.net, "forward", spy)
+    monkeypatch.setattr(colouriser, "ensemble", "none")
     colouriser.colourise(_l_image(300, 450))
     assert seen == [(64, 96)]  # short side 300 -> 64, long side 450 -> 96 (a multiple of 16)
+
+
+def test_full_ensemble_runs_the_mirror_image_at_three_sizes(colouriser, monkeypatch):
+    assert colouriser.ensemble == "full"
+    seen = []
+    real = colouriser.net.forward
+
+    def spy(l, noise=None):
+        seen.append(tuple(l.shape))
+        return real(l, noise)
+
+    monkeypatch.setattr(colouriser.net, "forward", spy)
+    out = colouriser.colourise(_l_image(300, 450))
+    assert out.rgb.shape == (300, 450, 3)
+    sizes = [64] + [max(MIN_WORKING_SIZE, round(64 * s)) for s in ENSEMBLES["full"][1]]
+    want = []
+    for ws in sizes:
+        nh, nw = network_size(300, 450, ws)
+        want.append((2, 1, nh + (-nh) % 16, nw + (-nw) % 16))  # the photograph and its mirror image, one batch
+    assert seen == want
+
+
+@pytest.mark.parametrize("views", [(False, ()), (True, ()), (False, (0.75, 1.5)), (True, (0.75, 1.5))])
+def test_ensemble_averages_the_views_colour(colouriser, monkeypatch, views):
+    """A stand-in network that is not mirror-symmetric (its colour grows from left to right): the
+    engine's colour is the mean of its colour for each view, each brought back onto the working grid.
+    (Sizes chosen so that no view needs padding to a multiple of 32.)"""
+    monkeypatch.setitem(engine.ENSEMBLES, "test", views)
+    ensemble = "test"
+
+    def fake(l, noise=None):
+        ramp = torch.linspace(0, 1, l.shape[-1]).expand_as(l)
+        return torch.cat((l * ramp, 100 - l), dim=1)
+
+    monkeypatch.setattr(colouriser.net, "forward", fake)
+    monkeypatch.setattr(colouriser, "ensemble", ensemble)
+    l_full = torch.from_numpy(_l_image(256, 256))
+    ab = colouriser.predict(l_full, 128).ab
+
+    def view(ws: int, mirror: bool) -> torch.Tensor:
+        nh, nw = ws, ws
+        l = F.interpolate(l_full[None, None], size=(nh, nw), mode="bilinear", align_corners=False, antialias=True)
+        a = fake(l)
+        if mirror:
+            a = 0.5 * (a + fake(l.flip(-1)).flip(-1))
+        return F.interpolate(a, size=(128, 128), mode="bilinear", align_corners=False, antialias=nh > 128)
+
+    mirror, scales = views
+    want = sum(view(ws, mirror) for ws in [128] + [round(128 * s) for s in scales]) / (1 + len(scales))
+    assert ab.shape == (1, 2, 128, 128)
+    assert torch.allclose(ab, want, atol=1e-4)
+    if views != (False, ()):  # the mirror view matters for this network
+        assert not torch.allclose(ab, view(128, False), atol=1e-2)
 
 
 def test_out_of_memory_retries_smaller(colouriser, monkeypatch):

@@ -531,6 +531,26 @@ def test_no_sidecar_option(tmp_path, tiny_models_dir, capsys):
     capsys.readouterr()
 
 
+def test_ensemble_is_recorded_and_changes_the_colour(tmp_path, tiny_models_dir, capsys):
+    """The test-time ensemble is part of how an output was made: in the XMP and the sidecar."""
+    from archcolour import cli
+
+    src = tmp_path / "wall.png"
+    Image.fromarray(_grey(40, 56)).save(src)
+    outs = {}
+    for ens in ("full", "none"):
+        out_dir = tmp_path / ens
+        args = ["colourise", str(src), "-o", str(out_dir), "-q"] + ([] if ens == "full" else ["--ensemble", ens])
+        assert cli.main(args) == 0
+        out = out_dir / "wall_colourised.png"
+        read = P.read_provenance(out)
+        assert read["engine"]["ensemble"] == ens
+        assert json.loads(P.sidecar_path(out).read_text())["engine"]["ensemble"] == ens
+        outs[ens] = np.asarray(Image.open(out))
+    assert not np.array_equal(outs["full"], outs["none"])
+    capsys.readouterr()
+
+
 def test_guidance_round_trips_through_xmp_and_sidecar(tmp_path):
     """Hints, the reference and vividness are part of how an output was made (issue 10)."""
     hints = [{"x": 0.25, "y": 0.5, "colour": {"ab": [30.0, 20.0]}, "radius": 0.01}]

@@ -24,6 +24,7 @@ import numpy as np
 import torch
 
 from archcolour import colour
+from archcolour.choices import DEFAULT_ENSEMBLE, ENSEMBLES
 from archcolour.engine import Colouriser
 
 from .data import GREY_CHROMA, default_data_root, discover
@@ -73,7 +74,7 @@ def upscale(rgb: np.ndarray, factor: float) -> np.ndarray:
 
 def evaluate(models: list[tuple[str, str]], files: list[Path], device: str = "cpu", working_size: int | None = None,
              seed: int = 0, progress: bool = True, aged: bool = False, scale: float = 1.0,
-             upsampling: str = "guided") -> dict[str, dict]:
+             upsampling: str = "guided", ensemble: str = "full") -> dict[str, dict]:
     """Metrics of each model (and grey) on ``files``. ``aged``: the input L is an old-print rendering
     (the truth stays the colour photograph); ``scale``: images enlarged by this factor first."""
     images = []
@@ -89,7 +90,8 @@ def evaluate(models: list[tuple[str, str]], files: list[Path], device: str = "cp
     rows = [image_metrics(grey_output(l), rgb) for _, rgb, l in images]
     results["grey (a = b = 0)"] = summarise(rows) | {"seconds_per_image": 0.0, "working_size": "-"}
     for label, path in models:
-        c = Colouriser(path, device=device, working_size=working_size, seed=seed, upsampling=upsampling)
+        c = Colouriser(path, device=device, working_size=working_size, seed=seed, upsampling=upsampling,
+                       ensemble=ensemble)
         rows = []
         t0 = time.perf_counter()
         for i, (f, rgb, l) in enumerate(images):
@@ -100,7 +102,7 @@ def evaluate(models: list[tuple[str, str]], files: list[Path], device: str = "cp
         dt = (time.perf_counter() - t0) / max(1, len(images))
         results[label] = summarise(rows) | {"seconds_per_image": dt, "working_size": c.working_size,
                                             "sha256": c.info.sha256, "architecture": c.info.architecture,
-                                            "upsampling": upsampling}
+                                            "upsampling": upsampling, "ensemble": ensemble}
         if progress:
             s = results[label]
             print(f"{label}: PSNR {s['psnr']:.2f} dE00 {s['ciede2000']:.2f} abRMSE {s['ab_rmse']:.2f} "
@@ -148,13 +150,16 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--aged", action="store_true", help="input L rendered as an old print (fixed seed per image)")
     p.add_argument("--scale", type=float, default=1.0, help="enlarge each image by this factor first (scan-like sizes)")
     p.add_argument("--upsampling", choices=["guided", "bilinear"], default="guided")
+    p.add_argument("--ensemble", choices=sorted(ENSEMBLES), default=DEFAULT_ENSEMBLE,
+                   help="test-time ensemble (archcolour.choices.ENSEMBLES); default: the engine's")
     p.add_argument("--out", default=None, help="Markdown table (a .json with the raw numbers goes beside it)")
     a = p.parse_args(argv)
     models = [tuple(m.split("=", 1)) for m in a.model]
     root = Path(a.data_root) if a.data_root else default_data_root()
     files = split_files(root, a.split, a.limit, a.stride)
-    results = evaluate(models, files, a.device, a.working_size, a.seed, aged=a.aged, scale=a.scale, upsampling=a.upsampling)
-    variant = (", aged (old-print rendering)" if a.aged else "") + (f", enlarged x{a.scale:g}" if a.scale != 1 else "")
+    results = evaluate(models, files, a.device, a.working_size, a.seed, aged=a.aged, scale=a.scale, upsampling=a.upsampling,
+                       ensemble=a.ensemble)
+    variant = (", aged (old-print rendering)" if a.aged else "") + f", ensemble {a.ensemble}" + (f", enlarged x{a.scale:g}" if a.scale != 1 else "")
     table = markdown_table(results, f"{a.split} split of {root.name}{variant}, {a.upsampling} upsampling")
     report(table, results, a.out)
     return 0

@@ -13,6 +13,8 @@ import copy
 import threading
 from typing import TYPE_CHECKING, Any, Callable
 
+from ..choices import DEFAULT_ENSEMBLE
+
 if TYPE_CHECKING:  # pragma: no cover
     from ..engine import Colouriser
     from ..image_settings import ImageSettings
@@ -34,13 +36,14 @@ def view(colouriser: Any, *, working_size: int | None = None, upsampling: str | 
 
 
 def _load_like(base: Any) -> Callable[[str], Any]:
-    """Loads a bundled model by name with the base colouriser's device, seed and upsampling."""
+    """Loads a bundled model by name with the base colouriser's device, seed, upsampling and ensemble."""
 
     def load(name: str) -> "Colouriser":
         from ..engine import Colouriser
 
         return Colouriser(model=name, device=str(base.device), seed=int(getattr(base, "seed", 0)),
-                          upsampling=getattr(base, "upsampling", "guided"))
+                          upsampling=getattr(base, "upsampling", "guided"),
+                          ensemble=getattr(base, "ensemble", DEFAULT_ENSEMBLE))
 
     return load
 

@@ -34,6 +34,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator
 
+from ..choices import DEFAULT_ENSEMBLE
 from ..fsutil import sha256_file
 from .colourisers import Colourisers
 from .item import BatchOptions, ItemResult, one_line, process_item
@@ -79,10 +80,12 @@ class ModelSpec:
     working_size: int | None = None
     seed: int = 0
     upsampling: str = "guided"
+    ensemble: str = DEFAULT_ENSEMBLE
 
     @classmethod
     def resolve(cls, weights: str | os.PathLike | None = None, *, model: str | None = None, device: str = "auto",
-                working_size: int | None = None, seed: int = 0, upsampling: str = "guided") -> "ModelSpec":
+                working_size: int | None = None, seed: int = 0, upsampling: str = "guided",
+                ensemble: str = DEFAULT_ENSEMBLE) -> "ModelSpec":
         from ..weights import WeightsError, resolve_bundled
 
         if weights is None:
@@ -92,7 +95,8 @@ class ModelSpec:
             if not path.is_file():
                 raise WeightsError(f"weights file missing: {path}")
             sha = sha256_file(path)
-        return cls(str(Path(path).absolute()), sha.lower(), device or "auto", working_size, int(seed), upsampling)
+        return cls(str(Path(path).absolute()), sha.lower(), device or "auto", working_size, int(seed), upsampling,
+                   ensemble)
 
 
 def _node_name() -> str:
@@ -145,7 +149,8 @@ class Worker:
             from ..engine import Colouriser
 
             self.colouriser = Colouriser(spec.weights, device=spec.device, working_size=spec.working_size,
-                                         seed=spec.seed, expected_sha256=spec.sha256, upsampling=spec.upsampling)
+                                         seed=spec.seed, expected_sha256=spec.sha256, upsampling=spec.upsampling,
+                                         ensemble=spec.ensemble)
         except Exception as e:  # noqa: BLE001 - reported to the driver in one line
             self.error = f"Ray worker on {self.node} cannot load the model: {one_line(e)}"
         self.spec = spec
@@ -158,7 +163,7 @@ class Worker:
         spec = self.spec
         path, sha = self.models.get(name, (None, None))
         return Colouriser(path, model=None if path else name, device=spec.device, seed=spec.seed,
-                          expected_sha256=sha, upsampling=spec.upsampling)
+                          expected_sha256=sha, upsampling=spec.upsampling, ensemble=spec.ensemble)
 
     def hello(self) -> dict[str, Any]:
         c = self.colouriser
@@ -237,11 +242,12 @@ class RayBackend:
     # -- start and stop -----------------------------------------------------------------------
     @classmethod
     def start(cls, weights: str | os.PathLike | None = None, *, model: str | None = None, device: str = "auto",
-              working_size: int | None = None, seed: int = 0, upsampling: str = "guided", address: str | None = None,
+              working_size: int | None = None, seed: int = 0, upsampling: str = "guided",
+              ensemble: str = DEFAULT_ENSEMBLE, address: str | None = None,
               workers: int | None = None, num_cpus: float = 1.0, timeout: float = START_TIMEOUT) -> "RayBackend":
         ray = import_ray()
         spec = ModelSpec.resolve(weights, model=model, device=device, working_size=working_size, seed=seed,
-                                 upsampling=upsampling)
+                                 upsampling=upsampling, ensemble=ensemble)
         owns = False
         if not ray.is_initialized():
             # "local": a Ray of this machine's own for this run, never a cluster that happens to be running here

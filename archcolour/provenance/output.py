@@ -141,6 +141,7 @@ def build_provenance(
         output_format=fmt.upper() if fmt else None,
         warnings=list(warnings), notes=list(getattr(source, "notes", None) or []) + list(notes), kept=kept,
         upsampling=str(upsampling if upsampling is not None else getattr(colouriser, "upsampling", "") or ""),
+        ensemble=str(getattr(colouriser, "ensemble", "") or ""),
         vividness=float(vividness), hints=[dict(h) for h in hints], reference_name=reference_name,
         reference_sha256=reference_sha256,
     )

@@ -77,6 +77,7 @@ FIELDS: tuple[Field, ...] = (
     Field("device", ("engine", "device"), ("archcolour:Device",), default=""),
     Field("device_name", ("engine", "device_name"), ("archcolour:DeviceName",), default=""),
     Field("upsampling", ("engine", "upsampling"), ("archcolour:Upsampling",), default=""),
+    Field("ensemble", ("engine", "ensemble"), ("archcolour:Ensemble",), default=""),
     Field("vividness", ("guidance", "vividness"), ("archcolour:Vividness",), kind="float", default=1.0),
     Field("hints", ("guidance", "hints"), ("archcolour:Hints",), kind="json", default=[]),
     Field("reference_name", ("guidance", "reference", "name"), ("archcolour:ReferenceFileName",)),
@@ -141,6 +142,8 @@ class Provenance:
     kept: dict[str, Any] = field(default_factory=dict)
     #: how the colour was brought to full resolution ("guided" or "bilinear"; "" when not recorded)
     upsampling: str = ""
+    #: the test-time ensemble (archcolour.choices.ENSEMBLES; "" when not recorded: outputs before it)
+    ensemble: str = ""
     #: the user's guidance: chroma scale, colour hints (points as in archcolour.hints), reference photo
     vividness: float = 1.0
     hints: list[dict[str, Any]] = field(default_factory=list)

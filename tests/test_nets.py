@@ -75,3 +75,54 @@ def test_archunet_guidance_inputs_absent_equal_zero_encoding():
         offset = m.context.ref(torch.zeros(1, 17))
     assert torch.allclose(plain, zeros, atol=1e-5)
     assert offset.abs().sum() > 0  # the zero encoding is not "no effect": it must not be skipped
+
+
+def _randomised(m: nn.Module, seed: int = 0) -> nn.Module:
+    """As after training: no zero or identity layers (batch-norm statistics included)."""
+    g = torch.Generator().manual_seed(seed)
+    for t in list(m.parameters()) + [b for b in m.buffers() if b.is_floating_point() and b.dim() == 1 and b.numel() > 2]:
+        with torch.no_grad():
+            t.copy_(torch.randn(t.shape, generator=g) * 0.1 + (1.0 if t.dim() == 1 and t.min() > 0.5 else 0.0))
+    return m
+
+
+def test_archunet_classification_head_outputs_ab_from_bin_logits():
+    from archcolour.nets.abbins import annealed_mean, gamut_centres
+
+    m = _randomised(nets.build("archunet", widths=(8, 8, 16, 16, 16), ab_bins=True)).eval()
+    q = gamut_centres().shape[0]
+    assert m.head.out_channels == q and torch.equal(m.centres, gamut_centres()) and m.temperature == 0.38
+    l = torch.rand(2, 1, 32, 48) * 100
+    with torch.no_grad():
+        ab = m(l)
+        z = m(l, None, logits=True)
+    assert ab.shape == (2, 2, 32, 48) and torch.isfinite(ab).all() and ab.abs().max() <= 110
+    assert z.shape == (2, q, 32, 48)
+    assert torch.allclose(ab, annealed_mean(z, m.centres, 0.38), atol=1e-5)
+    assert ab.std() > 1.0  # not a constant: the logits vary with the input
+    m.temperature = 1.0
+    with torch.no_grad():
+        assert not torch.allclose(m(l), ab, atol=0.1)  # the temperature is the one the network decodes with
+
+
+def test_classification_head_adds_no_persistent_state_and_regression_is_unchanged():
+    reg = nets.build("archunet", widths=(8, 8, 16, 16, 16))
+    cls = nets.build("archunet", widths=(8, 8, 16, 16, 16), ab_bins=True)
+    assert list(reg.state_dict()) == list(cls.state_dict())  # the same names: files need no centres
+    assert "centres" not in cls.state_dict() and "centres" in dict(cls.named_buffers())
+    assert not hasattr(reg, "centres") and reg.ab_bins is False and reg.head.out_channels == 2
+    with pytest.raises(ValueError, match="ab_bins"):
+        reg.eval()(torch.rand(1, 1, 32, 32) * 100, logits=True)
+
+
+def test_classification_network_round_trips_through_a_weights_file(tmp_path):
+    from archcolour import weights
+
+    hp = {"widths": [8, 8, 16, 16, 16], "ab_bins": True}
+    m = _randomised(nets.build("archunet", widths=(8, 8, 16, 16, 16), ab_bins=True), seed=4).eval()
+    weights.save_model(m, tmp_path / "cls.safetensors", name="cls", architecture="archunet", hparams=hp, working_size=64)
+    back, info = weights.load_model(tmp_path / "cls.safetensors")
+    assert info.hparams == hp and back.ab_bins and back.head.out_channels == m.head.out_channels
+    l = torch.rand(2, 1, 32, 32) * 100
+    with torch.no_grad():
+        assert torch.equal(back(l), m(l))

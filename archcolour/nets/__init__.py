@@ -9,7 +9,9 @@ Registered architectures:
 * ``seed_generator``     the report's encoder-decoder generator (~10.9M parameters)
 * ``seed_discriminator`` the report's three-layer conv discriminator (~6.9M), used only in training
 * ``seed_baseline``      the report's baseline autoencoder with one skip connection (~210k)
-* ``archunet``           our U-Net (see :mod:`archcolour.nets.archunet`)
+* ``archunet``           our U-Net (see :mod:`archcolour.nets.archunet`); with ``ab_bins=True`` it
+                         classifies over the quantised ab gamut (:mod:`archcolour.nets.abbins`) and
+                         still returns ab (the annealed mean)
 """
 from __future__ import annotations
 

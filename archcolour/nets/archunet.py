@@ -26,6 +26,12 @@ wants (the same scan gives the same colours).
 
 Both enter through layers initialised to zero, so a network warm-started from one without them
 computes exactly the same function until training teaches it to use them.
+
+**Classification head** (``ab_bins=True``, off by default; Zhang et al. 2016): the head gives logits
+over the Q bins of the quantised ab gamut (:mod:`archcolour.nets.abbins`) instead of ab, and
+``forward`` decodes them to ab by the annealed mean at ``temperature`` (0.38), so callers see the same
+ab in CIELAB units either way; ``forward(..., logits=True)`` gives the logits (N, Q, H, W) for the
+training loss. The bin centres are a non-persistent buffer (recomputed, not stored in weights files).
 """
 from __future__ import annotations
 
@@ -33,6 +39,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .abbins import TEMPERATURE, annealed_mean, gamut_centres
 from .common import AB_SCALE, normalise_l
 
 
@@ -85,13 +92,15 @@ class ArchUNet(nn.Module):
     needs_noise = False
     size_multiple = 16
 
-    def __init__(self, widths: tuple[int, ...] = (24, 48, 96, 192, 256), hints: bool = False, ref_bins: int = 0):
+    def __init__(self, widths: tuple[int, ...] = (24, 48, 96, 192, 256), hints: bool = False, ref_bins: int = 0,
+                 ab_bins: bool = False, temperature: float = TEMPERATURE):
         super().__init__()
         w = list(widths)
         if len(w) != 5:
             raise ValueError("ArchUNet needs five widths (scales 1 to 1/16)")
         self.hints = bool(hints)
         self.ref_bins = int(ref_bins)
+        self.ab_bins = bool(ab_bins)
         self.stem = nn.Sequential(_cbr(1, w[0]), _cbr(w[0], w[0]))
         self.hint_in = None
         if self.hints:
@@ -104,11 +113,17 @@ class ArchUNet(nn.Module):
         self.bottleneck = nn.Sequential(_cbr(w[4], w[4], dilation=2), _cbr(w[4], w[4], dilation=4))
         self.context = _GlobalContext(w[4], self.ref_bins ** 2 + 1 if self.ref_bins else 0)
         self.up = nn.ModuleList(_Up(w[i + 1], w[i], w[i]) for i in reversed(range(4)))
-        self.head = nn.Conv2d(w[0], 2, 1)
+        if self.ab_bins:
+            self.register_buffer("centres", gamut_centres(), persistent=False)
+            self.temperature = float(temperature)
+            self.head = nn.Conv2d(w[0], self.centres.shape[0], 1)
+        else:
+            self.head = nn.Conv2d(w[0], 2, 1)
 
     def forward(self, l: torch.Tensor, noise: torch.Tensor | None = None, hints: torch.Tensor | None = None,
-                ref: torch.Tensor | None = None) -> torch.Tensor:
-        """``hints`` (N, 3, H, W): hint a, hint b (CIELAB units), mask; ``ref`` (N, ref_bins**2 + 1)."""
+                ref: torch.Tensor | None = None, logits: bool = False) -> torch.Tensor:
+        """``hints`` (N, 3, H, W): hint a, hint b (CIELAB units), mask; ``ref`` (N, ref_bins**2 + 1).
+        ``logits=True`` (classification networks only): the bin logits (N, Q, H, W) instead of ab."""
         if self.hint_in is not None and hints is not None:
             conv, bn, relu = self.stem[0]
             x = conv(normalise_l(l)) + self.hint_in(torch.cat((hints[:, :2] / AB_SCALE, hints[:, 2:]), dim=1))
@@ -123,4 +138,9 @@ class ArchUNet(nn.Module):
         skips.pop()
         for up in self.up:
             x = up(x, skips.pop())
+        if self.ab_bins:
+            z = self.head(x)
+            return z if logits else annealed_mean(z, self.centres, self.temperature)
+        if logits:
+            raise ValueError("logits=True needs a classification network (ab_bins=True)")
         return self.head(x) * AB_SCALE

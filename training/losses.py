@@ -4,6 +4,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
+from archcolour.nets.abbins import soft_encode
 from archcolour.nets.common import AB_SCALE
 
 
@@ -34,3 +35,20 @@ def ours(pred: torch.Tensor, target: torch.Tensor, chroma_weight: float = 1.0) -
     l1 = F.l1_loss(pred / AB_SCALE, target / AB_SCALE)
     gap = chroma_moments_gap(pred, target)
     return l1 + chroma_weight * gap, {"l1": l1.detach(), "chroma_gap": gap.detach()}
+
+
+def classification(logits: torch.Tensor, target_ab: torch.Tensor, centres: torch.Tensor, weights: torch.Tensor,
+                   k: int = 5, sigma: float = 5.0) -> tuple[torch.Tensor, dict]:
+    """Zhang et al. (2016)'s loss: cross-entropy of the bin logits (N, Q, H, W) against the soft-encoded
+    target (its ``k`` nearest bins, Gaussian weights of ``sigma`` ab units), each pixel weighted by the
+    rebalancing weight (Q,) of its target's nearest bin.
+
+    The dense (N, Q, H, W) target is never made: log_softmax(logits) is read only at the k target bins,
+    as ``logits.gather(k bins) - logsumexp(logits)`` (the same numbers, without keeping a second
+    (N, Q, H, W) tensor for the backward pass)."""
+    idx, w = soft_encode(target_ab, centres, k=k, sigma=sigma)
+    z = logits.float()
+    log_p = z.gather(1, idx) - torch.logsumexp(z, dim=1, keepdim=True)
+    ce = -(w * log_p).sum(1)  # (N, H, W)
+    loss = (weights.to(ce)[idx[:, 0]] * ce).mean()
+    return loss, {"ce": ce.mean().detach()}

@@ -15,6 +15,13 @@ Recipes (``--recipe``):
                 hints (sampled from the ground truth for half of the images) and a reference colour
                 histogram (the image's own, for 30%). Usually warm-started from ``ours`` weights
                 (``--init model.safetensors``): the new inputs start at zero, so nothing is lost.
+* ``aged``      ``ours`` with old-print renderings of 35% of the inputs (no guidance inputs), working size 192.
+* ``cls``       ``aged`` as classification over the quantised ab gamut (Zhang et al. 2016): the network
+                gives logits over the gamut's bins (:mod:`archcolour.nets.abbins`), trained with the
+                soft-encoded cross-entropy, each pixel weighted by its bin's rebalancing weight (from
+                the training images' ab distribution, saved as ``prior.json`` in the run folder,
+                ``lam`` 0.5); it still outputs ab (annealed mean at ``temperature`` 0.38). Can start
+                from a regression network's weights (``--init``): all but the head is kept.
 
 Budgets are counted in image-steps (images seen by the network being trained), so recipes compare at
 equal budget. Every run is seeded; all randomness (sampling, augmentation, noise) comes from one
@@ -41,6 +48,7 @@ import torch.nn.functional as F
 from archcolour import nets
 from archcolour.engine import choose_device
 from archcolour.fsutil import atomic_write, atomic_write_bytes
+from archcolour.nets.abbins import annealed_mean, empirical_prior, rebalance_weights
 from archcolour.weights import save_model
 
 from . import losses
@@ -70,7 +78,14 @@ RECIPES: dict[str, dict] = {
     "aged": dict(arch="archunet", hparams={"widths": [16, 32, 64, 128, 256]}, loss="ours",
                  optimiser="adamw", lr=3e-4, weight_decay=1e-4, warmup=0.02, area=(0.3, 1.0),
                  chroma_weight=1.0, working_size=192, p_aged=0.35),
+    # ``aged`` as classification over the quantised ab gamut (Zhang et al. 2016)
+    "cls": dict(arch="archunet", hparams={"widths": [16, 32, 64, 128, 256], "ab_bins": True}, loss="cls",
+                optimiser="adamw", lr=3e-4, weight_decay=1e-4, warmup=0.02, area=(0.3, 1.0),
+                working_size=192, p_aged=0.35, lam=0.5, temperature=0.38),
 }
+
+#: ab pixels sampled from the training images for the classification recipe's bin prior.
+PRIOR_SAMPLES = 2_000_000
 
 
 @dataclass
@@ -129,8 +144,14 @@ class Trainer:
         np.random.seed(cfg.seed)
         self.gen = torch.Generator().manual_seed(cfg.seed)
         cl = torch.channels_last
+        self.hparams = dict(self.spec["hparams"])
+        if self.hparams.get("ab_bins") and "temperature" in self.spec:
+            self.hparams["temperature"] = self.spec["temperature"]  # built and exported with the network
         self.model = nets.build(self.spec["arch"], **{k: tuple(v) if isinstance(v, list) else v
-                                                      for k, v in self.spec["hparams"].items()}).to(self.device, memory_format=cl)
+                                                      for k, v in self.hparams.items()}).to(self.device, memory_format=cl)
+        self.class_weights = None
+        if self.spec["loss"] == "cls":
+            self.class_weights = self._bin_weights(train)
         self.disc = None
         if self.spec["loss"] == "gan":
             self.disc = nets.build("seed_discriminator", size=cfg.size).to(self.device, memory_format=cl)
@@ -169,9 +190,31 @@ class Trainer:
             return torch.optim.SGD(model.parameters(), lr=lr, momentum=0.0)
         raise ValueError(kind)
 
+    def _bin_weights(self, train: PackedSplit) -> torch.Tensor:
+        """The classification loss's per-bin weights, from the ab of ~2M pixels sampled (seeded) from
+        the training images; the prior and the weights are saved as ``prior.json`` in the run folder."""
+        pixels = train.images.reshape(-1, 3)
+        rng = np.random.default_rng(self.cfg.seed)
+        if len(pixels) > PRIOR_SAMPLES:
+            pixels = pixels[np.sort(rng.integers(0, len(pixels), PRIOR_SAMPLES))]
+        rgb = torch.from_numpy(np.ascontiguousarray(pixels.T)).float().div_(255.0)[:, None, :]  # (3, 1, M)
+        ab = rgb_to_lab(rgb, chunk_rows=None)[1:, 0].T.contiguous()  # (M, 2)
+        centres = self.model.centres.cpu()
+        lam = float(self.spec.get("lam", 0.5))
+        prior = empirical_prior(ab, centres, sigma=5.0)
+        weights = rebalance_weights(prior, lam)
+        record = {"samples": int(ab.shape[0]), "seed": self.cfg.seed, "sigma": 5.0, "lam": lam,
+                  "centres": centres.tolist(), "prior": prior.tolist(), "weights": weights.tolist()}
+        atomic_write_bytes(self.out / "prior.json", json.dumps(record).encode())
+        print(f"bin prior from {ab.shape[0]:,} training pixels: {centres.shape[0]} bins, rebalancing weights "
+              f"{weights.min():.3g} to {weights.max():.3g} (lam {lam:g})", flush=True)
+        return weights.to(self.device)
+
     def _load_init(self, path: Path) -> None:
         """Start from a checkpoint (.pt) or exported weights (.safetensors). Layers the source lacks
-        (the guidance inputs, which start at zero) keep their initialisation; nothing else may differ."""
+        (the guidance inputs, which start at zero) keep their initialisation; nothing else may differ,
+        except that a classification network (``ab_bins``) may start from a regression network: its head
+        (a different shape) keeps its initialisation."""
         if path.suffix == ".safetensors":
             from safetensors.torch import load_file
 
@@ -180,9 +223,14 @@ class Trainer:
             state = torch.load(path, map_location=self.device, weights_only=True)
             weights, step = state["model"], state.get("step")
         own = self.model.state_dict()
+        new_ok = ("hint_in.", "context.ref.")
+        if getattr(self.model, "ab_bins", False):
+            new_ok += ("head.",)
+            weights = {k: v for k, v in weights.items()
+                       if not (k.startswith("head.") and k in own and v.shape != own[k].shape)}
         weights = {k: v.to(own[k].dtype) for k, v in weights.items() if k in own}
         missing, unexpected = self.model.load_state_dict(weights, strict=False)
-        if unexpected or any(not (k.startswith("hint_in.") or k.startswith("context.ref.")) for k in missing):
+        if unexpected or any(not k.startswith(new_ok) for k in missing):
             raise ValueError(f"{path} does not fit {self.spec['arch']}: missing {missing}, unexpected {unexpected}")
         print(f"initialised {self.spec['arch']} from {path} (step {step}; new: {missing or 'none'})", flush=True)
 
@@ -289,6 +337,13 @@ class Trainer:
                 loss = F.binary_cross_entropy_with_logits(g_out, torch.ones_like(g_out))
                 acc = 0.5 * ((d_real > 0).float().mean() + (d_fake < 0).float().mean())
                 rec.update(d_bce=loss_d.detach(), d_acc=acc.detach(), g_bce=loss.detach(), mse=losses.mse(fake.detach(), ab).detach())
+            elif kind == "cls":
+                logits = self.model(l, noise, logits=True, **extra)
+                loss, parts = losses.classification(logits, ab, self.model.centres, self.class_weights)
+                with torch.no_grad():  # the ab the network outputs, for the same mse record as the others
+                    pred = annealed_mean(logits.detach(), self.model.centres, self.model.temperature)
+                rec.update(parts, mse=losses.mse(pred.float(), ab).detach())
+                del logits, pred
             else:
                 pred = self.model(l, noise, **extra)
                 if kind == "mse":
@@ -349,7 +404,7 @@ class Trainer:
         recipe = {k: v for k, v in spec.items() if k not in ("arch", "hparams")}
         name = self.cfg.name or f"{self.cfg.recipe}"
         return save_model(
-            self.model, path, name=name, architecture=spec["arch"], hparams=spec["hparams"],
+            self.model, path, name=name, architecture=spec["arch"], hparams=self.hparams,
             working_size=spec["working_size"], version="1", data=self.data_summary,
             recipe=json.dumps({"recipe": self.cfg.recipe, "image_steps": image_steps, "batch": self.cfg.batch,
                                "size": self.cfg.size, "seed": self.cfg.seed, "balance": self.cfg.balance,

@@ -13,6 +13,7 @@ from training import data as tdata
 from training.train import Config, Trainer, load_data
 
 TINY = {"hparams": {"widths": [8, 8, 16, 16, 16]}, "working_size": 64, "warmup": 0.0}
+CLS_TINY = {**TINY, "hparams": {"widths": [8, 8, 16, 16, 16], "ab_bins": True}}
 
 
 @pytest.fixture(scope="module")
@@ -74,9 +75,9 @@ def test_loss_goes_down(tmp_path, data_root):
     assert vals[-1] < vals[0]
 
 
-@pytest.mark.parametrize("recipe", ["ours", "gan"])
+@pytest.mark.parametrize("recipe", ["ours", "gan", "cls"])
 def test_resume_continues_exactly(tmp_path, data_root, recipe):
-    over = dict(TINY) if recipe == "ours" else {}
+    over = {"ours": dict(TINY), "cls": dict(CLS_TINY)}.get(recipe, {})
     kw = dict(image_steps=8 * 6, overrides=over)
     if recipe == "gan":
         # a tiny generator is not available for the seed architecture; use the real one on 16 px
@@ -156,3 +157,58 @@ def test_bundle_add_make_default_keeps_the_previous_default(tmp_path):
     roles = {e["name"]: e["role"] for e in m["models"]}
     assert m["default"] == "new" and roles == {"old": "previous default", "new": "default"}
     assert (out / "old.safetensors").is_file() and (out / "new.safetensors").is_file()
+
+
+def test_cls_recipe_trains_on_its_bin_prior_and_exports_a_network_that_loads(tmp_path, data_root):
+    import json
+
+    from archcolour.engine import Colouriser
+    from archcolour.weights import load_model
+
+    cfg = _cfg(tmp_path, data_root, recipe="cls", image_steps=8 * 3, eval_every=8, overrides=dict(CLS_TINY))
+    trainer = Trainer(cfg, *load_data(cfg))
+    q = trainer.model.centres.shape[0]
+    prior = json.loads((Path(cfg.out) / "prior.json").read_text())
+    p, w = torch.tensor(prior["prior"]), torch.tensor(prior["weights"])
+    assert p.shape == w.shape == (q,) and len(prior["centres"]) == q and prior["lam"] == 0.5
+    assert abs(float(p.sum()) - 1) < 1e-4 and abs(float((p * w).sum()) - 1) < 1e-4
+    assert torch.equal(w, trainer.class_weights.cpu()) and w.max() > 2 * w.min()  # sky and grass vs the rest
+    trainer.run()
+    last = trainer.history["train"][-1]
+    assert {"loss", "ce", "mse"} <= set(last) and all(np.isfinite(last[k]) for k in ("loss", "ce", "mse"))
+    assert all(np.isfinite(v["val_mse"]) and np.isfinite(v["val_mse_aged"]) for v in trainer.history["val"])
+
+    path = Path(cfg.out) / "model.safetensors"
+    model, info = load_model(path)
+    assert info.hparams == {"widths": [8, 8, 16, 16, 16], "ab_bins": True, "temperature": 0.38}
+    recipe = json.loads(info.extra["recipe"])
+    assert recipe["recipe"] == "cls" and recipe["loss"] == "cls" and recipe["lam"] == 0.5 and recipe["temperature"] == 0.38
+    l = trainer.val_lab[:4, :1].contiguous(memory_format=torch.channels_last)
+    trainer.model.eval()
+    with torch.no_grad():
+        assert torch.allclose(model.to(memory_format=torch.channels_last)(l), trainer.model(l), atol=1e-4)
+    out = Colouriser(path, device="cpu").colourise(np.linspace(0, 100, 40 * 30, dtype=np.float32).reshape(40, 30)).rgb
+    assert out.shape == (40, 30, 3) and out.dtype == np.uint8
+
+
+def test_cls_starts_from_a_regression_network_except_its_head(tmp_path, data_root, capsys):
+    from archcolour import nets
+    from archcolour.weights import save_model
+
+    torch.manual_seed(5)
+    reg = nets.build("archunet", widths=(8, 8, 16, 16, 16))
+    save_model(reg, tmp_path / "reg.safetensors", name="reg", architecture="archunet", hparams=TINY["hparams"], working_size=64)
+    cfg = _cfg(tmp_path, data_root, recipe="cls", init=str(tmp_path / "reg.safetensors"), overrides=dict(CLS_TINY))
+    t = Trainer(cfg, *load_data(cfg))
+    assert "new: ['head.weight', 'head.bias']" in capsys.readouterr().out
+    own = t.model.state_dict()
+    for k, v in reg.state_dict().items():
+        if not k.startswith("head."):
+            assert torch.equal(own[k], v), k
+    assert own["head.weight"].shape[0] == t.model.centres.shape[0]
+    # a classification network's head does not fit a regression network
+    cls = nets.build("archunet", widths=(8, 8, 16, 16, 16), ab_bins=True)
+    save_model(cls, tmp_path / "cls.safetensors", name="cls", architecture="archunet", hparams=CLS_TINY["hparams"], working_size=64)
+    cfg = _cfg(tmp_path / "b", data_root, init=str(tmp_path / "cls.safetensors"))
+    with pytest.raises(RuntimeError, match="head.weight"):
+        Trainer(cfg, *load_data(cfg))

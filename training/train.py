@@ -152,6 +152,7 @@ class Trainer:
         self.class_weights = None
         if self.spec["loss"] == "cls":
             self.class_weights = self._bin_weights(train)
+            self._prior_head()
         self.disc = None
         if self.spec["loss"] == "gan":
             self.disc = nets.build("seed_discriminator", size=cfg.size).to(self.device, memory_format=cl)
@@ -208,7 +209,16 @@ class Trainer:
         atomic_write_bytes(self.out / "prior.json", json.dumps(record).encode())
         print(f"bin prior from {ab.shape[0]:,} training pixels: {centres.shape[0]} bins, rebalancing weights "
               f"{weights.min():.3g} to {weights.max():.3g} (lam {lam:g})", flush=True)
+        self._log_prior = prior.clamp_min(1e-8).log()
         return weights.to(self.device)
+
+    @torch.no_grad()
+    def _prior_head(self) -> None:
+        """A new classification head starts at the training prior: zero weights, bias log(prior), so the
+        first predictions are the average colour distribution, not random colours (a warm start from
+        a regression network keeps this head: the shapes differ)."""
+        self.model.head.weight.zero_()
+        self.model.head.bias.copy_(self._log_prior.to(self.model.head.bias))
 
     def _load_init(self, path: Path) -> None:
         """Start from a checkpoint (.pt) or exported weights (.safetensors). Layers the source lacks

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import json
+
 import numpy as np
 import pytest
 import torch
@@ -206,6 +208,16 @@ def test_cls_starts_from_a_regression_network_except_its_head(tmp_path, data_roo
         if not k.startswith("head."):
             assert torch.equal(own[k], v), k
     assert own["head.weight"].shape[0] == t.model.centres.shape[0]
+    # the new head starts at the training prior: every pixel gets the prior's annealed mean
+    from archcolour.nets.abbins import annealed_mean
+
+    prior = torch.tensor(json.loads((Path(cfg.out) / "prior.json").read_text())["prior"])
+    assert not own["head.weight"].any() and torch.allclose(own["head.bias"], prior.clamp_min(1e-8).log())
+    t.model.eval()
+    with torch.no_grad():
+        ab = t.model(t.val_lab[:2, :1].contiguous())
+    want = annealed_mean(prior.clamp_min(1e-8).log()[None, :, None, None], t.model.centres, 0.38)[0, :, 0, 0]
+    assert torch.allclose(ab, want[None, :, None, None].expand_as(ab), atol=1e-3)
     # a classification network's head does not fit a regression network
     cls = nets.build("archunet", widths=(8, 8, 16, 16, 16), ab_bins=True)
     save_model(cls, tmp_path / "cls.safetensors", name="cls", architecture="archunet", hparams=CLS_TINY["hparams"], working_size=64)

@@ -20,18 +20,18 @@ if TYPE_CHECKING:  # pragma: no cover
     from ..image_settings import ImageSettings
 
 
-def view(colouriser: Any, *, working_size: int | None = None, upsampling: str | None = None) -> Any:
-    """``colouriser`` itself, or a view of it (sharing its network) with another working size or upsampling."""
+def view(colouriser: Any, *, working_size: int | None = None, upsampling: str | None = None,
+         ensemble: str | None = None) -> Any:
+    """``colouriser`` itself, or a view of it (sharing its network) with another working size, upsampling
+    or test-time ensemble."""
     ws = int(working_size) if working_size is not None else None
-    same_ws = ws is None or ws == getattr(colouriser, "working_size", None)
-    same_up = upsampling is None or upsampling == getattr(colouriser, "upsampling", None)
-    if same_ws and same_up:
+    changes = {k: v for k, v in (("working_size", ws), ("upsampling", upsampling), ("ensemble", ensemble))
+               if v is not None and v != getattr(colouriser, k, None)}
+    if not changes:
         return colouriser
     c = copy.copy(colouriser)
-    if not same_ws:
-        c.working_size = ws
-    if not same_up:
-        c.upsampling = upsampling
+    for k, v in changes.items():
+        setattr(c, k, v)
     return c
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 
 import numpy as np
+import pytest
 import torch
 
 from archcolour import colour
@@ -69,17 +70,23 @@ def _run_preview(req):
     return got
 
 
-def test_preview_predicts_once_and_its_refined_pass_is_what_the_batch_writes(tiny_weights, tmp_path):
+@pytest.mark.parametrize("ensemble", ["none", "full"])
+def test_preview_predicts_once_per_look_and_its_refined_pass_is_what_the_batch_writes(tiny_weights, tmp_path,
+                                                                                      monkeypatch, ensemble):
+    """One look (no ensemble): the network once, for both passes. With the test-time ensemble the first
+    pass shows one look's colour (fast) and the refined pass the ensemble's, which the batch writes."""
     from archcolour import imageio
     from archcolour.engine import Colouriser
 
     path = _grey_scan(tmp_path / "scan.png")
-    c = Colouriser(tiny_weights, device="cpu")
+    c = Colouriser(tiny_weights, device="cpu", ensemble=ensemble)
     calls = []
-    real = c.predict
-    c.predict = lambda *a, **k: calls.append(a[0].shape) or real(*a, **k)
+    real = Colouriser.predict
+    monkeypatch.setattr(Colouriser, "predict", lambda self, *a, **k: calls.append((self.ensemble, tuple(a[0].shape)))
+                        or real(self, *a, **k))
     got = _run_preview(workers.PreviewRequest(1, path, c, view_size=(300, 200)))
-    assert len(calls) == 1 and tuple(calls[0]) == (600, 900)  # the network once, on the refined pass's lightness
+    # the network on the refined pass's lightness: once, or one look and then the ensemble
+    assert calls == ([("none", (600, 900))] if ensemble == "none" else [("none", (600, 900)), ("full", (600, 900))])
     fast, refined = got["colour"]
     assert not fast.final and refined.final
     assert fast.preview_size == (300, 200)  # the first pass at the size the view shows it (fitted)

@@ -489,6 +489,19 @@ def test_save_is_atomic_when_the_encoder_fails(tmp_path, monkeypatch):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out.png"]
 
 
+def test_jpeg_outputs_keep_full_resolution_colour(tmp_path):
+    """4:4:4: no chroma subsampling (Pillow's default at quality 95 is 4:2:0), so colour edges stay sharp."""
+    from PIL import JpegImagePlugin
+
+    rgb = np.zeros((32, 32, 3), np.uint8)
+    rgb[:, ::2] = (200, 40, 40)  # one-pixel red and black stripes: 4:2:0 would smear their colour
+    save_image(tmp_path / "o.jpg", rgb, "JPEG")
+    with Image.open(tmp_path / "o.jpg") as im:
+        assert JpegImagePlugin.get_sampling(im) == 0
+        back = np.asarray(im.convert("RGB")).astype(int)
+    assert np.abs(back - rgb).max() < 40
+
+
 def test_save_is_atomic_for_tifffile_and_png16(tmp_path, monkeypatch):
     def boom(*a, **k):
         raise RuntimeError("encoder crashed")

@@ -120,7 +120,9 @@ def _encode(f, rgb, fmt, *, xmp, iptc, exif, icc, dpi, description, jpeg_quality
             info.add_text("Description", description)
         kwargs = {"pnginfo": info, "compress_level": png16.PNG_LEVEL}
     elif fmt == "JPEG":
-        kwargs = {"quality": jpeg_quality, "optimize": True}
+        # full-resolution colour (4:4:4): Pillow's default 4:2:0 halves the chroma's resolution, and
+        # colour at the photograph's edges is what the guided upsampling works for
+        kwargs = {"quality": jpeg_quality, "optimize": True, "subsampling": 0}
     elif fmt == "WEBP":
         kwargs = {"quality": jpeg_quality, "method": 4}
     if exif:

@@ -25,7 +25,7 @@ import torch
 
 from archcolour import colour
 from archcolour.choices import DEFAULT_ENSEMBLE, ENSEMBLES
-from archcolour.engine import Colouriser
+from archcolour.engine import Colouriser, Guidance
 
 from .data import GREY_CHROMA, default_data_root, discover
 from .metrics import image_metrics, summarise
@@ -74,7 +74,7 @@ def upscale(rgb: np.ndarray, factor: float) -> np.ndarray:
 
 def evaluate(models: list[tuple[str, str]], files: list[Path], device: str = "cpu", working_size: int | None = None,
              seed: int = 0, progress: bool = True, aged: bool = False, scale: float = 1.0,
-             upsampling: str = "guided", ensemble: str = "full") -> dict[str, dict]:
+             upsampling: str = "guided", ensemble: str = "full", vividness: float = 1.0) -> dict[str, dict]:
     """Metrics of each model (and grey) on ``files``. ``aged``: the input L is an old-print rendering
     (the truth stays the colour photograph); ``scale``: images enlarged by this factor first."""
     images = []
@@ -95,14 +95,14 @@ def evaluate(models: list[tuple[str, str]], files: list[Path], device: str = "cp
         rows = []
         t0 = time.perf_counter()
         for i, (f, rgb, l) in enumerate(images):
-            out = c.colourise(l, out_dtype=np.float32).rgb
+            out = c.colourise(l, out_dtype=np.float32, guide=Guidance(vividness=vividness)).rgb
             rows.append(image_metrics(out, rgb))
             if progress and (i + 1) % 100 == 0:
                 print(f"  {label}: {i + 1}/{len(images)}", flush=True)
         dt = (time.perf_counter() - t0) / max(1, len(images))
         results[label] = summarise(rows) | {"seconds_per_image": dt, "working_size": c.working_size,
                                             "sha256": c.info.sha256, "architecture": c.info.architecture,
-                                            "upsampling": upsampling, "ensemble": ensemble}
+                                            "upsampling": upsampling, "ensemble": ensemble, "vividness": vividness}
         if progress:
             s = results[label]
             print(f"{label}: PSNR {s['psnr']:.2f} dE00 {s['ciede2000']:.2f} abRMSE {s['ab_rmse']:.2f} "
@@ -152,14 +152,15 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--upsampling", choices=["guided", "bilinear"], default="guided")
     p.add_argument("--ensemble", choices=sorted(ENSEMBLES), default=DEFAULT_ENSEMBLE,
                    help="test-time ensemble (archcolour.choices.ENSEMBLES); default: the engine's")
+    p.add_argument("--vividness", type=float, default=1.0, help="the engine's chroma scale (1: as predicted)")
     p.add_argument("--out", default=None, help="Markdown table (a .json with the raw numbers goes beside it)")
     a = p.parse_args(argv)
     models = [tuple(m.split("=", 1)) for m in a.model]
     root = Path(a.data_root) if a.data_root else default_data_root()
     files = split_files(root, a.split, a.limit, a.stride)
     results = evaluate(models, files, a.device, a.working_size, a.seed, aged=a.aged, scale=a.scale, upsampling=a.upsampling,
-                       ensemble=a.ensemble)
-    variant = (", aged (old-print rendering)" if a.aged else "") + f", ensemble {a.ensemble}" + (f", enlarged x{a.scale:g}" if a.scale != 1 else "")
+                       ensemble=a.ensemble, vividness=a.vividness)
+    variant = (", aged (old-print rendering)" if a.aged else "") + f", ensemble {a.ensemble}" + (f", vividness {a.vividness:g}" if a.vividness != 1 else "") + (f", enlarged x{a.scale:g}" if a.scale != 1 else "")
     table = markdown_table(results, f"{a.split} split of {root.name}{variant}, {a.upsampling} upsampling")
     report(table, results, a.out)
     return 0

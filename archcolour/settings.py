@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .choices import DEVICES, check_working_size, valid_device
+from .choices import DEFAULT_ENSEMBLE, DEVICES, ENSEMBLES, check_working_size, valid_device
 from .formats import OUTPUT_KEYS, output_choice
 from .fsutil import atomic_write_bytes
 
@@ -76,6 +76,7 @@ class Settings:
     device: str = "auto"  # one of DEVICES (or an explicit torch device string such as "cuda:1")
     working_size: int | None = None  # None: the model's own
     model: str | None = None  # bundled model name; None: the manifest's default
+    ensemble: str = DEFAULT_ENSEMBLE  # test-time ensemble, one of choices.ENSEMBLES (the window's "Colour quality")
     # window
     window_geometry: str | None = None  # base64 of QWidget.saveGeometry()
     window_state: str | None = None  # base64 of QMainWindow.saveState()
@@ -132,6 +133,8 @@ def _valid(name: str, value: Any, default: Any) -> bool:
         return True
     if name == "device":
         return valid_device(value)
+    if name == "ensemble":
+        return isinstance(value, str) and value in ENSEMBLES
     if name == "recent_folders":
         return isinstance(value, list) and all(isinstance(v, str) for v in value)
     if isinstance(default, bool):

@@ -135,3 +135,16 @@ def test_a_pool_with_another_base_shares_the_models_loaded(colouriser):
     other = pool.with_base(view(colouriser, working_size=96))
     assert other.for_settings(ims.ImageSettings(model="tiny-guided")).working_size == 96  # the new base's size
     assert other.for_settings(None).working_size == 96 and calls == ["tiny-guided"]
+
+
+def test_another_model_runs_with_the_bases_ensemble(colouriser):
+    """A pool whose base has another test-time ensemble (the window's colour quality) gives it to the other
+    models images ask for too, though they were loaded with the first base's."""
+    calls = []
+    pool = Colourisers(colouriser, lambda name: calls.append(name) or Colouriser(model=name, device="cpu"))
+    assert pool.for_settings(ims.ImageSettings(model="tiny-guided")).ensemble == "full"
+    fast = pool.with_base(view(colouriser, ensemble="none"))
+    assert fast.for_settings(None).ensemble == "none"
+    assert fast.for_settings(ims.ImageSettings(model="tiny-guided")).ensemble == "none"
+    assert fast.for_settings(ims.ImageSettings(model="tiny-guided", working_size=72)).ensemble == "none"
+    assert pool.loaded["tiny-guided"].ensemble == "full" and calls == ["tiny-guided"]  # a view: no second load

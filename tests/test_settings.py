@@ -32,15 +32,17 @@ def test_missing_file_gives_defaults(cfg):
     s = st.load_settings()
     assert s == st.Settings()
     assert s.fmt == "same" and s.overwrite is False and s.device == "auto" and s.working_size is None
+    assert s.ensemble == "full"
 
 
 def test_round_trip(cfg):
-    s = st.Settings(fmt="jpg", jpeg_quality=80, overwrite=True, device="cpu", working_size=384,
+    s = st.Settings(fmt="jpg", jpeg_quality=80, overwrite=True, device="cpu", working_size=384, ensemble="mirror",
                     output_dir="/tmp/out", include_subfolders=True, window_geometry="AAEC", side_by_side=True)
     s.add_recent("/a/photos")
     path = st.save_settings(s)
     assert path == cfg / "settings.json"
     assert json.loads(path.read_text())["fmt"] == "jpg"
+    assert json.loads(path.read_text())["ensemble"] == "mirror"
     back = st.load_settings()
     assert back == s
     assert back.last_folder == "/a/photos"
@@ -110,3 +112,22 @@ def test_working_size_bounds(cfg, size, ok):
     cfg.mkdir(parents=True)
     (cfg / "settings.json").write_text(json.dumps({"working_size": size}), encoding="utf-8")
     assert st.load_settings().working_size == (size if ok else None)
+
+
+def test_every_ensemble_round_trips(cfg):
+    from archcolour import choices
+
+    assert st.Settings().ensemble == choices.DEFAULT_ENSEMBLE
+    for name in choices.ENSEMBLES:
+        st.save_settings(st.Settings(ensemble=name))
+        assert st.load_settings().ensemble == name
+
+
+@pytest.mark.parametrize("value", ["best", "FULL", "", None, 2, ["none"]])
+def test_an_invalid_ensemble_falls_back_to_the_default_with_a_warning(cfg, value, caplog):
+    cfg.mkdir(parents=True)
+    (cfg / "settings.json").write_text(json.dumps({"ensemble": value, "working_size": 256}), encoding="utf-8")
+    with caplog.at_level("WARNING", logger="archcolour.settings"):
+        s = st.load_settings()
+    assert s.ensemble == "full" and s.working_size == 256  # the other fields are still read
+    assert "ignoring invalid value for ensemble" in caplog.text

@@ -5,7 +5,8 @@ vividness. Vividness is part of the item's guidance (:meth:`BatchOptions.guidanc
 or upsampling of its own is a *view* of a colouriser (a shallow copy sharing its network: free). Another
 model is loaded once, on first use, and kept by name for the rest of the run (:class:`Colourisers`,
 thread-safe: with ``--jobs N`` two items asking for it load it once). What an image does not set is
-the run's: another model runs at the run's working size, seed, device and upsampling.
+the run's: another model runs at the run's working size, seed, device, upsampling and test-time
+ensemble.
 """
 from __future__ import annotations
 
@@ -102,8 +103,9 @@ class Colourisers:
                 raise RuntimeError("no model loaded")
             return self.base
         c = self.model(settings.model)
-        if c is not self.base:  # another model: the run's working size unless the image sets one
-            c = view(c, working_size=getattr(self.base, "working_size", None))
+        if c is not self.base:  # another model: the run's working size (unless the image sets one) and ensemble
+            c = view(c, working_size=getattr(self.base, "working_size", None),
+                     ensemble=getattr(self.base, "ensemble", None))
         return view(c, working_size=settings.working_size, upsampling=settings.upsampling)
 
 

@@ -129,7 +129,7 @@ class BatchController(QObject):
             g.image_settings = win.image_settings.batch_settings(g)
             g.hints = win.guidance.batch_hints(g)
         # previews go first: the batch's steps wait while the preview worker computes one
-        worker = BatchWorker(groups, gated(win.with_working_size(ex.working_size), win.previews.worker.gate),
+        worker = BatchWorker(groups, gated(win.export_colourisers(), win.previews.worker.gate),
                              output_dir=ex.output_dir, fmt=fmt, overwrite=ex.overwrite or rerun,
                              jpeg_quality=ex.jpeg_quality, bit_depth=bit_depth, naming=ex.naming(),
                              replace_foreign=replace_foreign, parent=win, **win.guidance.batch_options())

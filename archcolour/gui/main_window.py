@@ -438,7 +438,7 @@ class MainWindow(QMainWindow):
 
     def _on_export_changed(self) -> None:
         self.save_settings()
-        # the working size changes the preview; format, folder and names change which outputs exist
+        # the working size and colour quality change the preview; format, folder and names change which outputs exist
         self.previews.refresh()
         if not self.batches.running and self.model.rowCount():
             self.review.forget()
@@ -577,14 +577,19 @@ class MainWindow(QMainWindow):
         QApplication.clipboard().setText(str(target))
         self.statusBar().showMessage(f"No file manager could open it. The path is copied: {target}", 15000)
 
-    def with_working_size(self, working_size: int | None):
-        """The colourisers for a preview or a batch: the loaded model at ``working_size`` (None: its own),
-        and the other models images ask for (loaded once, shared by previews and batches)."""
-        from .workers import with_working_size
+    def colourisers_for(self, working_size: int | None, ensemble: str | None = None):
+        """The colourisers for a preview or a batch: the loaded model at ``working_size`` (None: its own)
+        with the test-time ``ensemble`` (a name of choices.ENSEMBLES; None: its own), and the other models
+        images ask for (loaded once, shared by previews and batches; they run with the same ensemble)."""
+        from ..batch.colourisers import view  # the engine (and torch) is loaded by now
 
         if self.colourisers is None:
             return None
-        return self.colourisers.with_base(with_working_size(self.colouriser, working_size))
+        return self.colourisers.with_base(view(self.colouriser, working_size=working_size, ensemble=ensemble))
+
+    def export_colourisers(self):
+        """:meth:`colourisers_for` the export panel's working size and colour quality."""
+        return self.colourisers_for(self.export.working_size, self.export.ensemble)
 
     def _list_menu(self, pos) -> None:
         idx = self.list_view.indexAt(pos)

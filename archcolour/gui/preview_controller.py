@@ -56,15 +56,16 @@ class PreviewController(QObject):
             stamp = None
         base = getattr(colouriser, "base", colouriser)
         own = self.win.image_settings.settings_of(path)
-        return (str(path), stamp, base.working_size, base.info.sha256, str(base.device),
-                self.win.guidance.guide_key(path), own)
+        return (str(path), stamp, base.working_size, getattr(base, "ensemble", None), base.info.sha256,
+                str(base.device), self.win.guidance.guide_key(path), own)
 
     def _colouriser(self):
-        """The loaded model at the export panel's working size, with the other models images ask for."""
+        """The loaded model at the export panel's working size and colour quality, with the other models
+        images ask for."""
         win = self.win
         if win.colouriser is None:
             return None
-        return win.with_working_size(win.export.working_size)
+        return win.export_colourisers()
 
     def view_size(self) -> tuple[int, int]:
         """Where the view fits an image, in device pixels: the first pass is computed to fill it."""

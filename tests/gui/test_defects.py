@@ -247,13 +247,13 @@ def test_fit_label_goes_when_the_view_is_panned(window, qtbot, photo_folder):
     assert "(fit)" not in window.zoom_label.text()
 
 
-def test_working_size_is_locked_during_a_batch(window, qtbot, tmp_path):
+def test_working_size_and_colour_quality_are_locked_during_a_batch(window, qtbot, tmp_path):
     write_grey_photos(tmp_path / "f", 4)
     open_folder(qtbot, window, tmp_path / "f", thumbnails=False)
     with qtbot.waitSignal(window.batchFinished, timeout=60000):
         window.colourise_all()
-        assert not window.export.size_combo.isEnabled()
-    assert window.export.size_combo.isEnabled()
+        assert not window.export.size_combo.isEnabled() and not window.export.ensemble_combo.isEnabled()
+    assert window.export.size_combo.isEnabled() and window.export.ensemble_combo.isEnabled()
 
 
 def test_images_from_the_command_line_are_not_called_dropped(qtbot, tmp_path):

@@ -86,9 +86,10 @@ def test_presets_and_choices_persist(make_window, qtbot, _config_dir):
 
 def test_every_setting_has_a_plain_language_help_line(window):
     helps = window.export.help_labels
-    for key in ("output", "format", "quality", "size", "naming", "existing", "device", "preset"):
+    for key in ("output", "format", "quality", "size", "ensemble", "naming", "existing", "device", "preset"):
         assert key in helps and len(helps[key].text()) > 30
     assert "slower" in helps["size"].text() and "full size" in helps["size"].text()
+    assert "slower" in helps["ensemble"].text() and "once" in helps["ensemble"].text()
 
 
 def test_corrupt_presets_file_gives_the_built_ins(_config_dir):

@@ -162,6 +162,55 @@ def test_working_size_change_recomputes_preview(window, qtbot, photo_folder):
     assert "working size 128 px" in window.preview_info.text()
 
 
+def test_colour_quality_offers_every_ensemble_in_the_choices_table(window):
+    from archcolour.choices import DEFAULT_ENSEMBLE, ENSEMBLES
+    from archcolour.gui.panels import ENSEMBLE_LABELS
+
+    combo = window.export.ensemble_combo
+    assert [combo.itemData(i) for i in range(combo.count())] == list(ENSEMBLES)
+    assert set(ENSEMBLE_LABELS) == set(ENSEMBLES)  # a word for each, keyed by the table's names
+    assert combo.itemText(combo.findData("none")) == "Fast: one look"
+    assert window.export.ensemble == DEFAULT_ENSEMBLE == "full"
+    assert "6.7" in combo.toolTip() and "slower" in combo.toolTip()  # what it does and what it costs
+    assert window.export_colourisers().base.ensemble == "full"
+
+
+def test_colour_quality_change_recomputes_the_preview_with_that_ensemble(window, qtbot, photo_folder):
+    open_folder(qtbot, window, photo_folder)
+    with qtbot.waitSignal(window.previewRefined, timeout=30000):
+        window.select_path(photo_folder / "photo_01.png")
+    asked = []
+    request = window.previews.worker.request
+    window.previews.worker.request = lambda req: (asked.append(req), request(req))[1]
+    combo = window.export.ensemble_combo
+    with qtbot.waitSignal(window.previewRefined, timeout=30000):
+        combo.setCurrentIndex(combo.findData("none"))  # "Fast: one look"
+    # computed again (not served from the cache) with the one-look colouriser
+    assert asked and {r.colouriser.base.ensemble for r in asked} == {"none"}
+    assert window.previews._colouriser().base.ensemble == "none"
+    # back to Best: the preview computed with the full ensemble is still cached, and shown at once
+    n = len(asked)
+    with qtbot.waitSignal(window.previewRefined, timeout=1000):
+        combo.setCurrentIndex(combo.findData("full"))
+    assert len(asked) == n and window.previews._colouriser().base.ensemble == "full"
+
+
+@pytest.mark.parametrize("ensemble", ["none", "mirror"])
+def test_a_batch_runs_with_the_colour_quality_chosen_and_its_outputs_record_it(window, qtbot, photo_folder, ensemble):
+    from archcolour.provenance import read_provenance
+
+    open_folder(qtbot, window, photo_folder, thumbnails=False)
+    combo = window.export.ensemble_combo
+    combo.setCurrentIndex(combo.findData(ensemble))
+    with qtbot.waitSignal(window.batchFinished, timeout=60000) as blocker:
+        window.colourise_all()
+        assert window.batches.worker.colouriser.base.ensemble == ensemble
+    assert blocker.args[0].done == 4
+    outs = sorted((photo_folder / "colourised").glob("*_colourised.png"))
+    assert len(outs) == 4
+    assert {read_provenance(p)["engine"]["ensemble"] for p in outs} == {ensemble}
+
+
 # -- batches ---------------------------------------------------------------------------------------
 def test_colourise_all(window, qtbot, photo_folder):
     open_folder(qtbot, window, photo_folder)
@@ -179,6 +228,9 @@ def test_colourise_all(window, qtbot, photo_folder):
         assert e.state == State.DONE and e.output.exists() and e.thumb_is_output
     with Image.open(out_dir / "photo_00_colourised.png") as im:
         assert im.mode == "RGB" and im.size == (64, 48)
+    from archcolour.provenance import read_provenance
+
+    assert read_provenance(out_dir / "photo_00_colourised.png")["engine"]["ensemble"] == "full"  # the default
     assert window.batch_panel.bar.value() == 4
     assert "4 colourised" in window.batch_panel.summary.text()
     assert_no_partial_files(out_dir)
@@ -356,12 +408,14 @@ def test_settings_persist(make_window, qtbot, photo_folder, _config_dir, tmp_pat
     ex.format_combo.setCurrentIndex(ex.format_combo.findData("jpg"))
     ex.quality_spin.setValue(77)
     ex.size_combo.setCurrentIndex(ex.size_combo.findData(384))
+    ex.ensemble_combo.setCurrentIndex(ex.ensemble_combo.findData("none"))
     ex.overwrite_radio.setChecked(True)
     win.side_by_side_action.setChecked(True)
     win.resize(760, 560)
     win.close()
     data = json.loads((_config_dir / "settings.json").read_text())
     assert data["fmt"] == "jpg" and data["jpeg_quality"] == 77 and data["working_size"] == 384
+    assert data["ensemble"] == "none"
     assert data["overwrite"] is False and data["side_by_side"] is True  # Overwrite is never remembered
     assert data["output_dir"] == str(tmp_path / "out")
     assert data["recent_folders"] == [str(photo_folder)] and data["window_geometry"]
@@ -372,6 +426,8 @@ def test_settings_persist(make_window, qtbot, photo_folder, _config_dir, tmp_pat
     assert ex.output_dir == tmp_path / "out"
     assert again.compare.side_by_side and again.side_by_side_action.isChecked()
     assert (again.width(), again.height()) == (760, 560)
+    assert ex.ensemble == "none" and ex.ensemble_combo.currentText() == "Fast: one look"
+    assert again.export_colourisers().base.ensemble == "none"  # what previews and batches of the new window use
     assert again.recent_menu.actions()[0].text() == str(photo_folder)
 
 

@@ -288,7 +288,7 @@ class Colouriser:
         if getattr(self.net, "needs_noise", False):
             gen = torch.Generator(device="cpu").manual_seed(self.seed)
             noise = torch.randn(l.shape, generator=gen).to(self.device)
-        mirror = ENSEMBLES[self.ensemble][0]
+        mirror = ENSEMBLES[self.ensemble][0]  # (mirror, scales, gain)
         if mirror:
             # the photograph and its mirror image in one batch; the mirror's colour is flipped back and
             # the two averaged (the network is not exactly mirror-symmetric; averaging halves that noise)
@@ -309,15 +309,15 @@ class Colouriser:
         ws = int(working_size or self.working_size)
         ab, l_small = self._run_network(l_full, ws, guide)
         nh, nw = l_small.shape[-2:]
-        scales = ENSEMBLES[self.ensemble][1]
+        _mirror, scales, gain = ENSEMBLES[self.ensemble]
         for s in scales:
             # the same photograph seen by the network at another size, its colour resized onto this
             # grid and averaged in: an ensemble over scales, as over the mirror image
             ab_s, _ = self._run_network(l_full, max(MIN_WORKING_SIZE, round(ws * s)), guide)
             ab = ab + F.interpolate(ab_s, size=(nh, nw), mode="bilinear", align_corners=False,
                                     antialias=ab_s.shape[-2] > nh)
-        if scales:
-            ab = ab / (1 + len(scales))
+        if scales or gain != 1.0:
+            ab = ab * (gain / (1 + len(scales)))
         if guide.vividness != 1.0:
             ab = ab * float(guide.vividness)
         return Prediction(ab=ab, l_small=l_small)

@@ -239,12 +239,20 @@ def main() -> int:
     shot("metadata-panel.png")
     win.metadata_dock.hide()
 
-    # export presets: the Export panel with a preset chosen and its help lines
-    from archcolour.gui import presets
-
+    # colour quality (the test-time ensemble): the Export panel alone, scrolled to start at the Format
+    # row so that Working size, Colour quality and its help line are in view; the default chosen
     guidance = getattr(win, "guidance_dock", None)
     if guidance is not None:
         guidance.hide()  # the Export panel alone, its help lines readable
+    win.export_dock.raise_()
+    scroll = win.export_dock.widget().verticalScrollBar()
+    scroll.setValue(win.export.format_combo.geometry().top() - 6)
+    shot("quality-setting.png")
+    scroll.setValue(0)
+
+    # export presets: the Export panel with a preset chosen and its help lines
+    from archcolour.gui import presets
+
     win.export.apply_preset(next(p for p in presets.BUILT_IN if p.name.startswith("Web")))
     win.export_dock.raise_()
     shot("export-presets.png")

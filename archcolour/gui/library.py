@@ -176,8 +176,9 @@ class Library(QObject):
                 e.thumb_is_output = False
                 win.thumbs.request(source)
         win.statusBar().clearMessage()
-        if win.previews.path is not None and win.stack.currentIndex() == 0:
-            win.previews.refresh()  # the info line names the current output (from the cache: cheap)
+        # the info line names the current output; not a new preview: the settings change that planned the
+        # outputs again has asked for one already (a second request would drop the first and start over)
+        win.previews.outputs_changed()
         win.folderLoaded.emit(win.model.rowCount())
 
     # -- thumbnails -------------------------------------------------------------------------------------

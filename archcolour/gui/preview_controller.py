@@ -25,6 +25,7 @@ class PreviewController(QObject):
         self._id = 0
         self._cache: OrderedDict = OrderedDict()
         self._shown = None  # PreviewResult on show (for the lightness toggle)
+        self._info = None  # (PreviewResult, cached) the info line describes; None while computing
         self.show_l = False
         self.worker = PreviewWorker(win)
         self.worker.greyReady.connect(self._on_grey)
@@ -40,6 +41,7 @@ class PreviewController(QObject):
         self._id += 1
         self.worker.drop_pending(self._id)  # anything in flight is now stale
         if path is None:
+            self._info = None
             self.win.preview_info.setText("")
             return
         if compute:
@@ -81,6 +83,7 @@ class PreviewController(QObject):
             return
         self._id += 1
         rid = self._id
+        self._info = None
         win.preview_info.setText(f"{path.name} · computing the preview…")
         c = self._colouriser()
         if c is None:
@@ -142,6 +145,7 @@ class PreviewController(QObject):
             win.previewRefined.emit(str(res.path))
 
     def _show_info(self, res, cached: bool = False) -> None:
+        self._info = (res, cached)
         sw, sh = res.source_size
         pw, ph = res.preview_size
         txt = f"{res.path.name} · {sw}×{sh}"
@@ -162,6 +166,13 @@ class PreviewController(QObject):
             txt += f" · output {e.output.name}"
         self.win.preview_info.setText(txt)
 
+    def outputs_changed(self) -> None:
+        """The output choices changed which outputs exist: the info line names the current one. No new
+        preview is asked for (the settings change that planned the outputs again has asked for it, if any);
+        while one is computed, its info line will name the output when it comes."""
+        if self._info is not None and self._info[0].path == self.path:
+            self._show_info(*self._info)
+
     def output_written(self, source: Path, output: Path) -> None:
         if self.path is not None and Path(source) == self.path:
             info = self.win.preview_info
@@ -171,6 +182,7 @@ class PreviewController(QObject):
         if request_id != self._id:
             return
         win = self.win
+        self._info = None
         win.compare.set_busy_text("")
         win.compare.clear(f"Cannot preview {Path(path).name}:\n{message}")
         win.preview_info.setText(f"{Path(path).name} · cannot be previewed")

@@ -195,6 +195,43 @@ def test_colour_quality_change_recomputes_the_preview_with_that_ensemble(window,
     assert len(asked) == n and window.previews._colouriser().base.ensemble == "full"
 
 
+def test_colour_quality_change_requests_the_preview_once(window, qtbot, photo_folder):
+    open_folder(qtbot, window, photo_folder)
+    with qtbot.waitSignal(window.previewRefined, timeout=30000):
+        window.select_path(photo_folder / "photo_01.png")
+    worker = window.previews.worker
+    request = worker.request
+    asked = []
+    worker.request = asked.append  # held until the outputs are planned again (whatever finishes first)
+    combo = window.export.ensemble_combo
+    with qtbot.waitSignal(window.folderLoaded, timeout=30000):  # the output choices' scan is applied
+        combo.setCurrentIndex(combo.findData("none"))
+    assert [r.colouriser.base.ensemble for r in asked] == ["none"]  # one request, not a second one after the scan
+    with qtbot.waitSignal(window.previewRefined, timeout=30000):
+        request(asked[0])
+    assert len(asked) == 1 and window.compare.has_colour()
+
+
+def test_the_info_line_names_the_output_after_the_output_choices_change(window, qtbot, photo_folder):
+    open_folder(qtbot, window, photo_folder)
+    target = photo_folder / "photo_01.png"
+    with qtbot.waitSignal(window.previewRefined, timeout=30000):
+        window.select_path(target)
+    with qtbot.waitSignal(window.batchFinished, timeout=60000):
+        window.colourise_all()
+    assert "output photo_01_colourised.png" in window.preview_info.text()
+    asked = []
+    request = window.previews.worker.request
+    window.previews.worker.request = lambda req: (asked.append(req), request(req))[1]
+    fmt = window.export.format_combo
+    with qtbot.waitSignal(window.folderLoaded, timeout=30000):  # JPEG: no output of that name exists yet
+        fmt.setCurrentIndex(fmt.findData("jpg"))
+    assert window.model.find(target).output.name == "photo_01_colourised.jpg"
+    text = window.preview_info.text()
+    assert text.startswith("photo_01.png") and " · output " not in text
+    assert asked == []  # the format does not change the preview: the cached one, and its info line again
+
+
 @pytest.mark.parametrize("ensemble", ["none", "mirror"])
 def test_a_batch_runs_with_the_colour_quality_chosen_and_its_outputs_record_it(window, qtbot, photo_folder, ensemble):
     from archcolour.provenance import read_provenance

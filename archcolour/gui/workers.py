@@ -326,6 +326,7 @@ class PreviewResult:
     notes: list[str] = field(default_factory=list)
     final: bool = True  # False: a fast pass; a refined one follows
     model: str = ""  # the model that made the colour, when it is not the loaded one (an image's own)
+    ensemble: str = ""  # the test-time ensemble this pass's colour was made with (choices.ENSEMBLES)
 
 
 def rgb_to_qimage(rgb) -> QImage:
@@ -476,7 +477,7 @@ class PreviewWorker(QThread):
         # with a test-time ensemble (6.7x the network's time), the first pass shows one look's colour and
         # the refined pass the ensemble's, which is what the output gets
         quick = len(passes) > 1 and getattr(colouriser, "ensemble", "none") != "none"
-        pred = None
+        pred, pred_ensemble = None, ""
         for k, side in enumerate(passes):
             if self._stale(req):
                 return
@@ -484,6 +485,7 @@ class PreviewWorker(QThread):
                 try:
                     c = with_ensemble(colouriser, "none") if quick and k == 0 else colouriser
                     pred = c.predict(torch.from_numpy(l_top), **guide)
+                    pred_ensemble = getattr(c, "ensemble", "")
                 except Exception:  # noqa: BLE001 - e.g. out of memory: colourise() retries smaller and says so, or words it
                     log.debug("preview prediction failed; colourising each pass", exc_info=True)
                     pred = None
@@ -494,14 +496,17 @@ class PreviewWorker(QThread):
                 l = shrunk[side] = shrink_l(l_full, side)
             if pred is not None:
                 rgb, used, warnings = colouriser.recombine(torch.from_numpy(l), pred, out_dtype=np.uint8), ws, []
+                ensemble = pred_ensemble
             else:
                 out = colouriser.colourise(l, out_dtype=np.uint8, **guide)
                 rgb, used, warnings = out.rgb, out.working_size, list(out.warnings)
+                ensemble = getattr(colouriser, "ensemble", "")
             if self._stale(req):
                 return
             res = PreviewResult(req.request_id, req.path, original, grey, rgb_to_qimage(rgb), src.source_size,
                                 (l.shape[1], l.shape[0]), used, time.perf_counter() - t0,
-                                list(src.notes) + warnings, final=k == len(passes) - 1, model=own_model)
+                                list(src.notes) + warnings, final=k == len(passes) - 1, model=own_model,
+                                ensemble=ensemble)
             self.previewReady.emit(res)
 
 

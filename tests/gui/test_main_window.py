@@ -232,6 +232,33 @@ def test_the_info_line_names_the_output_after_the_output_choices_change(window, 
     assert asked == []  # the format does not change the preview: the cached one, and its info line again
 
 
+def test_the_info_line_says_which_colour_quality_the_preview_on_show_used(window, qtbot, tmp_path):
+    from archcolour.gui.panels import ENSEMBLE_LABELS
+
+    # big enough for two passes: the first (one look) at the view's size, the refined one at full size
+    write_grey_photos(tmp_path / "big", 1, size=(1200, 900))
+    open_folder(qtbot, window, tmp_path / "big", thumbnails=False)
+    target = tmp_path / "big" / "photo_00.png"
+    shown = []
+    window.previewReady.connect(lambda _p: shown.append(window.preview_info.text()))
+    with qtbot.waitSignal(window.previewRefined, timeout=60000):
+        window.select_path(target)
+    best, fast = ENSEMBLE_LABELS["full"], ENSEMBLE_LABELS["none"]
+    assert window.export.ensemble == "full" and len(shown) == 2
+    assert f"colour quality “{fast}” for now, “{best}” follows" in shown[0] and "refining" in shown[0]
+    assert f"colour quality “{best}”" in shown[1] and fast not in shown[1]
+    # Fast: one pass after another, both one look; the line says so, not the ensemble
+    shown.clear()
+    combo = window.export.ensemble_combo
+    with qtbot.waitSignal(window.previewRefined, timeout=60000):
+        combo.setCurrentIndex(combo.findData("none"))
+    assert shown and all(f"colour quality “{fast}”" in t and best not in t for t in shown)
+    # back to Best, from the cache: the refined colour, and the words for it
+    with qtbot.waitSignal(window.previewRefined, timeout=1000):
+        combo.setCurrentIndex(combo.findData("full"))
+    assert f"colour quality “{best}”" in window.preview_info.text() and fast not in window.preview_info.text()
+
+
 @pytest.mark.parametrize("ensemble", ["none", "mirror"])
 def test_a_batch_runs_with_the_colour_quality_chosen_and_its_outputs_record_it(window, qtbot, photo_folder, ensemble):
     from archcolour.provenance import read_provenance

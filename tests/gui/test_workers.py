@@ -89,6 +89,8 @@ def test_preview_predicts_once_per_look_and_its_refined_pass_is_what_the_batch_w
     assert calls == ([("none", (600, 900))] if ensemble == "none" else [("none", (600, 900)), ("full", (600, 900))])
     fast, refined = got["colour"]
     assert not fast.final and refined.final
+    # each pass says which colour quality made its colour: one look first, then the ensemble chosen
+    assert (fast.ensemble, refined.ensemble) == ("none", ensemble)
     assert fast.preview_size == (300, 200)  # the first pass at the size the view shows it (fitted)
     assert refined.preview_size == (900, 600)
     batch = c.colourise(imageio.load_image(path).l, out_dtype=np.uint8).rgb  # what batch.item does

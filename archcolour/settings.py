@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .choices import DEFAULT_ENSEMBLE, DEVICES, ENSEMBLES, check_working_size, valid_device
+from .choices import DEFAULT_ENSEMBLE, ENSEMBLES, check_working_size, valid_device
 from .formats import OUTPUT_KEYS, output_choice
 from .fsutil import atomic_write_bytes
 

@@ -66,7 +66,7 @@ def main() -> None:
 
         torch.set_num_threads(args.threads)
     from PIL import Image
-    from PySide6.QtCore import QEventLoop, QPoint, QPointF, Qt, QTimer
+    from PySide6.QtCore import QEventLoop, QPointF, Qt, QTimer
     from PySide6.QtTest import QTest
 
     from archcolour.gui.app import create_app

@@ -1,8 +1,6 @@
 """imageio.metadata: the one EXIF-for-output, the one ICC rule, the one XMP reader."""
 from __future__ import annotations
 
-import io
-
 import numpy as np
 import pytest
 import tifffile

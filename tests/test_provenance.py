@@ -1,16 +1,14 @@
 """Provenance: XMP packet, reading it back from every output format, sidecar, manifest, EXIF/ICC/DPI."""
 from __future__ import annotations
 
-import io
 import json
-import os
 import xml.etree.ElementTree as ET
 from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
 import pytest
-from PIL import Image, ImageCms, PngImagePlugin
+from PIL import Image, PngImagePlugin
 
 from archcolour import __version__, provenance as P
 
@@ -690,7 +688,7 @@ def test_output_metadata_gives_the_capture_date_to_exif_and_the_iim_to_the_write
 
 
 def test_an_exif_date_of_the_source_is_never_overwritten_nor_given_another_dates_zone():
-    from archcolour.imageio import exif as E, metadata as M
+    from archcolour.imageio import exif as E
 
     e = Image.Exif()
     e.get_ifd(0x8769)[0x9003] = "1920:01:01 12:00:00"

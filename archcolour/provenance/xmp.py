@@ -14,7 +14,7 @@ import re
 import xml.etree.ElementTree as ET
 from typing import Any
 
-from ..imageio.metadata import SCAN_BYTES, XMP_CONTAINERS, read_embedded_xmp  # noqa: F401 - one reader, re-exported
+from ..imageio.metadata import XMP_CONTAINERS, read_embedded_xmp  # noqa: F401 - one reader, re-exported
 from .iptc import is_kept
 from .record import ARCHCOLOUR_NS, MIME_TYPES, Provenance, ProvenanceError, xmp_properties
 

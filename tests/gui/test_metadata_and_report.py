@@ -11,7 +11,7 @@ import pytest
 import tifffile
 from PIL import Image
 
-from archcolour.gui.report import COLUMNS, ReportDialog, report_rows, rows_to_csv
+from archcolour.gui.report import COLUMNS, report_rows, rows_to_csv
 from archcolour.gui.source_metadata import read_source_metadata
 
 from gui_helpers import open_folder, write_grey_photos

@@ -4,6 +4,8 @@ One table each, read by the CLI (``--device``, ``--working-size``), settings val
 """
 from __future__ import annotations
 
+from typing import NamedTuple
+
 #: (key, label): where the network runs. Settings also accept an explicit "cuda:N".
 DEVICE_CHOICES: tuple[tuple[str, str], ...] = (
     ("auto", "Automatic (GPU if available)"),
@@ -23,17 +25,26 @@ WORKING_SIZE_PRESETS: tuple[int, ...] = (128, 192, 256, 320, 384, 512, 768, 1024
 #: How the network's colour is brought to full resolution: "guided" (edge-aware, the default; see
 #: archcolour.upsample) or "bilinear" (the first version's, kept for comparison).
 UPSAMPLING: tuple[str, ...] = ("guided", "bilinear")
-#: Test-time ensembles: name -> (mirror image too, other working sizes as multiples of the working
-#: size, chroma gain). The network's colour for the photograph is the mean of its colour for each view
-#: (each brought onto the working-size grid), times the gain, which gives back the colour averaging
-#: takes away where the views disagree. "full" is the default; its gain, 1.05, was chosen on the
-#: validation split with archunet-aged: against one look it is ahead on PSNR, CIEDE2000, ab RMSE and
-#: the colourfulness gap at once (without the gain: more accuracy, less colour; see MODEL_CARD.md).
-#: The network runs 6.7x longer. "mirror" has no gain (not measured).
-ENSEMBLES: dict[str, tuple[bool, tuple[float, ...], float]] = {
-    "full": (True, (0.75, 4 / 3), 1.05),
-    "mirror": (True, (), 1.0),
-    "none": (False, (), 1.0),
+
+
+class Ensemble(NamedTuple):
+    """A test-time ensemble: which looks the network takes at a photograph, and how they are combined."""
+
+    mirror: bool  # the mirror image too
+    scales: tuple[float, ...]  # other working sizes, as multiples of the working size
+    gain: float  # chroma gain on the combined colour
+    agreement: float  # 0: the plain mean; > 0: less colour where the looks disagree (archcolour.looks)
+
+
+#: Test-time ensembles by name. The network's colour for the photograph is combined from its colour
+#: for each look (each brought onto the working-size grid; ``archcolour.looks.combine``): the mean,
+#: reduced where the looks disagree in proportion to ``agreement``, times the gain. "full" is the
+#: default; its agreement and gain were chosen on the validation split with archunet-aged (see
+#: MODEL_CARD.md, fifth round). The network runs 6.7x longer. "mirror" is the plain mean of two looks.
+ENSEMBLES: dict[str, Ensemble] = {
+    "full": Ensemble(True, (0.75, 4 / 3), 1.05, 0.0),
+    "mirror": Ensemble(True, (), 1.0, 0.0),
+    "none": Ensemble(False, (), 1.0, 0.0),
 }
 DEFAULT_ENSEMBLE = "full"
 #: Bounds of the vividness control, a chroma scale on the predicted colour (1 = as predicted, 0 = grey).
@@ -59,6 +70,6 @@ def check_working_size(value: int) -> int:
     return value
 
 
-__all__ = ["DEFAULT_ENSEMBLE", "DEVICES", "DEVICE_CHOICES", "ENSEMBLES", "MAX_WORKING_SIZE", "MIN_WORKING_SIZE", "UPSAMPLING", "VIVIDNESS_RANGE",
+__all__ = ["DEFAULT_ENSEMBLE", "DEVICES", "DEVICE_CHOICES", "ENSEMBLES", "Ensemble", "MAX_WORKING_SIZE", "MIN_WORKING_SIZE", "UPSAMPLING", "VIVIDNESS_RANGE",
            "WORKING_SIZE_PRESETS",
            "check_working_size", "valid_device"]

@@ -19,7 +19,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from . import colour, guidance, upsample
+from . import colour, guidance, looks, upsample
 from .choices import DEFAULT_ENSEMBLE, ENSEMBLES, MIN_WORKING_SIZE, UPSAMPLING, VIVIDNESS_RANGE  # noqa: F401 - re-exported
 from .weights import ModelInfo, load_model
 
@@ -267,7 +267,8 @@ class Colouriser:
         return extra
 
     def _run_network(self, l_full: torch.Tensor, ws: int, guide: Guidance) -> tuple[torch.Tensor, torch.Tensor]:
-        """ab (1, 2, h, w) on the CPU and L (1, 1, h, w) at working size ``ws``."""
+        """The network's looks at working size ``ws``, ab (k, 2, h, w) on the CPU (k = 2 with the mirror
+        image, its colour flipped back; else 1), and L (1, 1, h, w) at that size."""
         h, w = l_full.shape
         nh, nw = self._network_size(h, w, ws)
         l = l_full[None, None]
@@ -288,36 +289,45 @@ class Colouriser:
         if getattr(self.net, "needs_noise", False):
             gen = torch.Generator(device="cpu").manual_seed(self.seed)
             noise = torch.randn(l.shape, generator=gen).to(self.device)
-        mirror = ENSEMBLES[self.ensemble][0]  # (mirror, scales, gain)
+        mirror = ENSEMBLES[self.ensemble].mirror
         if mirror:
-            # the photograph and its mirror image in one batch; the mirror's colour is flipped back and
-            # the two averaged (the network is not exactly mirror-symmetric; averaging halves that noise)
+            # the photograph and its mirror image in one batch; the mirror's colour is flipped back (the
+            # network is not exactly mirror-symmetric: the two looks differ, and are combined later)
             l = torch.cat((l, l.flip(-1)))
             noise = None if noise is None else torch.cat((noise, noise.flip(-1)))
             extra = {k: torch.cat((v, v.flip(-1) if v.dim() == 4 else v)) for k, v in extra.items()}
         ab = self.net(l, noise, **extra) if extra else self.net(l, noise)
         if mirror:
-            ab = 0.5 * (ab[:1] + ab[1:].flip(-1))
+            ab = torch.cat((ab[:1], ab[1:].flip(-1)))
         return ab[..., :nh, :nw].float().cpu().contiguous(), l_small.contiguous()
+
+    @torch.inference_mode()
+    def take_looks(self, l_full: torch.Tensor, working_size: int | None = None,
+                   guide: Guidance = NO_GUIDANCE) -> tuple[torch.Tensor, torch.Tensor]:
+        """The ensemble's looks at the photograph, ab (k, 2, h, w) on the working-size grid, and L
+        (1, 1, h, w) at the working size, on the CPU. ``l_full`` is (H, W) float32 in [0, 100]."""
+        ws = int(working_size or self.working_size)
+        ab, l_small = self._run_network(l_full, ws, guide)
+        nh, nw = l_small.shape[-2:]
+        views = [ab]
+        for s in ENSEMBLES[self.ensemble].scales:
+            # the same photograph seen by the network at another size, its colour resized onto this
+            # grid: more looks, as the mirror image is one
+            ab_s, _ = self._run_network(l_full, max(MIN_WORKING_SIZE, round(ws * s)), guide)
+            views.append(F.interpolate(ab_s, size=(nh, nw), mode="bilinear", align_corners=False,
+                                       antialias=ab_s.shape[-2] > nh))
+        return torch.cat(views), l_small
 
     @torch.inference_mode()
     def predict(self, l_full: torch.Tensor, working_size: int | None = None, guide: Guidance = NO_GUIDANCE) -> Prediction:
         """Run the network on L resized to the working size; ab (1, 2, h, w) and that L, on the CPU.
 
-        ``l_full`` is (H, W) float32 in [0, 100] on the CPU.
+        ``l_full`` is (H, W) float32 in [0, 100] on the CPU. The ensemble's looks are combined by
+        :func:`archcolour.looks.combine`, then scaled by the user's vividness.
         """
-        ws = int(working_size or self.working_size)
-        ab, l_small = self._run_network(l_full, ws, guide)
-        nh, nw = l_small.shape[-2:]
-        _mirror, scales, gain = ENSEMBLES[self.ensemble]
-        for s in scales:
-            # the same photograph seen by the network at another size, its colour resized onto this
-            # grid and averaged in: an ensemble over scales, as over the mirror image
-            ab_s, _ = self._run_network(l_full, max(MIN_WORKING_SIZE, round(ws * s)), guide)
-            ab = ab + F.interpolate(ab_s, size=(nh, nw), mode="bilinear", align_corners=False,
-                                    antialias=ab_s.shape[-2] > nh)
-        if scales or gain != 1.0:
-            ab = ab * (gain / (1 + len(scales)))
+        views, l_small = self.take_looks(l_full, working_size, guide)
+        ens = ENSEMBLES[self.ensemble]
+        ab = looks.combine(views, ens.gain, ens.agreement)
         if guide.vividness != 1.0:
             ab = ab * float(guide.vividness)
         return Prediction(ab=ab, l_small=l_small)

@@ -6,8 +6,8 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from archcolour import colour, engine, nets, weights
-from archcolour.choices import ENSEMBLES, MIN_WORKING_SIZE
+from archcolour import colour, engine, looks, nets, weights
+from archcolour.choices import ENSEMBLES, MIN_WORKING_SIZE, Ensemble
 from archcolour.engine import Colouriser, network_size
 
 
@@ -137,7 +137,7 @@ def test_full_ensemble_runs_the_mirror_image_at_three_sizes(colouriser, monkeypa
     monkeypatch.setattr(colouriser.net, "forward", spy)
     out = colouriser.colourise(_l_image(300, 450))
     assert out.rgb.shape == (300, 450, 3)
-    sizes = [64] + [max(MIN_WORKING_SIZE, round(64 * s)) for s in ENSEMBLES["full"][1]]
+    sizes = [64] + [max(MIN_WORKING_SIZE, round(64 * s)) for s in ENSEMBLES["full"].scales]
     want = []
     for ws in sizes:
         nh, nw = network_size(300, 450, ws)
@@ -145,12 +145,13 @@ def test_full_ensemble_runs_the_mirror_image_at_three_sizes(colouriser, monkeypa
     assert seen == want
 
 
-@pytest.mark.parametrize("views", [(False, (), 1.0), (True, (), 1.0), (False, (0.75, 1.5), 1.0),
-                                   (True, (0.75, 1.5), 1.0), (True, (0.75, 1.5), 1.05)])
-def test_ensemble_averages_the_views_colour(colouriser, monkeypatch, views):
+@pytest.mark.parametrize("views", [Ensemble(False, (), 1.0, 0.0), Ensemble(True, (), 1.0, 0.0),
+                                   Ensemble(False, (0.75, 1.5), 1.0, 0.0), Ensemble(True, (0.75, 1.5), 1.0, 0.0),
+                                   Ensemble(True, (0.75, 1.5), 1.05, 0.0), Ensemble(True, (0.75, 1.5), 1.2, 8.0)])
+def test_ensemble_combines_the_views_colour(colouriser, monkeypatch, views):
     """A stand-in network that is not mirror-symmetric (its colour grows from left to right): the
-    engine's colour is the mean of its colour for each view, each brought back onto the working grid,
-    times the ensemble's gain.
+    engine's colour combines its colour for each view, each brought back onto the working grid
+    (``looks.combine``: the mean, less where the views disagree, times the ensemble's gain).
     (Sizes chosen so that no view needs padding to a multiple of 32.)"""
     monkeypatch.setitem(engine.ENSEMBLES, "test", views)
     ensemble = "test"
@@ -169,14 +170,17 @@ def test_ensemble_averages_the_views_colour(colouriser, monkeypatch, views):
         l = F.interpolate(l_full[None, None], size=(nh, nw), mode="bilinear", align_corners=False, antialias=True)
         a = fake(l)
         if mirror:
-            a = 0.5 * (a + fake(l.flip(-1)).flip(-1))
+            a = torch.cat((a, fake(l.flip(-1)).flip(-1)))
         return F.interpolate(a, size=(128, 128), mode="bilinear", align_corners=False, antialias=nh > 128)
 
-    mirror, scales, gain = views
-    want = gain * sum(view(ws, mirror) for ws in [128] + [round(128 * s) for s in scales]) / (1 + len(scales))
+    every = torch.cat([view(ws, views.mirror) for ws in [128] + [round(128 * s) for s in views.scales]])
+    assert every.shape[0] == (1 + len(views.scales)) * (2 if views.mirror else 1)
+    want = looks.combine(every, views.gain, views.agreement)
     assert ab.shape == (1, 2, 128, 128)
     assert torch.allclose(ab, want, atol=1e-4)
-    if views != (False, (), 1.0):  # the mirror view matters for this network
+    if views.agreement == 0:
+        assert torch.allclose(ab, views.gain * every.mean(0, keepdim=True), atol=1e-4)
+    if views != Ensemble(False, (), 1.0, 0.0):  # the other views matter for this network
         assert not torch.allclose(ab, view(128, False), atol=1e-2)
 
 

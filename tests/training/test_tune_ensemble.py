@@ -1,0 +1,40 @@
+"""training.tune_ensemble: each setting of the grid scores what the engine with that setting outputs."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from archcolour import engine
+from archcolour.choices import Ensemble
+from tests.conftest import synthetic_rgb_batch
+from training import evaluate as ev
+from training import tune_ensemble as te
+
+
+@pytest.fixture(scope="module")
+def photos(tmp_path_factory) -> list[Path]:
+    root = tmp_path_factory.mktemp("photos")
+    paths = []
+    for i, t in enumerate(synthetic_rgb_batch(3, 48, seed=11)):
+        p = root / f"p{i}.png"
+        Image.fromarray((t.permute(1, 2, 0).numpy() * 255).astype(np.uint8)).save(p)
+        paths.append(p)
+    return paths
+
+
+def test_each_setting_scores_as_the_engine_with_that_setting(photos, tiny_weights, monkeypatch):
+    grid = te.tune(str(tiny_weights), photos, [0.0, 6.0], [1.0, 1.3], progress=False)
+    assert set(grid) == {"agreement 0, gain 1", "agreement 0, gain 1.3", "agreement 6, gain 1", "agreement 6, gain 1.3"}
+    for (a, g) in ((0.0, 1.3), (6.0, 1.0)):
+        full = engine.ENSEMBLES["full"]
+        monkeypatch.setitem(engine.ENSEMBLES, "full", Ensemble(full.mirror, full.scales, g, a))
+        want = ev.evaluate([("m", str(tiny_weights))], photos, progress=False)["m"]
+        got = grid[f"agreement {a:g}, gain {g:g}"]
+        for k in ("psnr", "ciede2000", "ab_rmse", "colourfulness", "edge_ab_rmse"):
+            assert got[k] == pytest.approx(want[k], rel=1e-5, nan_ok=True), k
+    # the settings differ, so do their scores
+    assert grid["agreement 0, gain 1"]["colourfulness"] < grid["agreement 0, gain 1.3"]["colourfulness"]
+    assert grid["agreement 6, gain 1"]["colourfulness"] < grid["agreement 0, gain 1"]["colourfulness"]

@@ -206,15 +206,17 @@ class ExportPanel(QWidget):
             self.ensemble_combo.addItem(ENSEMBLE_LABELS.get(name, name), name)
         self.ensemble_combo.setCurrentIndex(max(0, self.ensemble_combo.findData(DEFAULT_ENSEMBLE)))
         self.ensemble_combo.setToolTip(
-            "How many looks the model takes at each photograph; their colours are averaged.\n"
-            "Best: the photograph and its mirror image, each at the working size and at 0.75x and 1.33x of it "
-            "(steadiest colour; the model's work x6.7, a whole image 1.2x to 3.8x slower).\n"
-            "Mirror: the photograph and its mirror image (the model's work x2).\n"
+            "How many looks the model takes at each photograph; their colours are combined.\n"
+            "Best: the photograph and its mirror image, each at the working size and at 0.75x and 1.33x of it; "
+            "where the looks disagree the colour is toned down, so unsure patches stay muted "
+            "(the model's work x6.7, a whole image 1.2x to 3.8x slower).\n"
+            "Mirror: the photograph and its mirror image, averaged (the model's work x2).\n"
             "Fast: one look (quickest).\n"
             "The preview shows one look first, then the chosen quality; outputs record it in their provenance.")
         form.addRow("Colour quality", self.ensemble_combo)
         self._help(form, "ensemble", "Best looks at each photograph several ways (mirrored, larger, smaller) and "
-                   "averages the colour: steadier, but up to 4 times slower. Fast looks once.")
+                   "tones the colour down where the looks disagree: fewer false patches, but up to 4 times "
+                   "slower. Fast looks once.")
         self.naming_edit = QLineEdit(DEFAULT_NAMING)
         self.naming_edit.setToolTip("{stem} is the source's name without its extension")
         form.addRow("File names", self.naming_edit)

@@ -63,7 +63,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--model", required=True, help="weights (.safetensors)")
     p.add_argument("--split", choices=["train", "val", "test"], default="val")
     p.add_argument("--data-root", default="")
-    p.add_argument("--stride", type=int, default=5)
+    p.add_argument("--only-set", default="", help="only the photographs of this data set (a folder of the data root)")
+    p.add_argument("--stride", type=int, default=5, help="every k-th photograph (after --only-set)")
     p.add_argument("--agreement", type=_floats, default=[0.0])
     p.add_argument("--gain", type=_floats, default=[1.0])
     p.add_argument("--aged", action="store_true", help="input L rendered as an old print (as training.evaluate)")
@@ -74,7 +75,10 @@ def main(argv: list[str] | None = None) -> int:
     if a.threads:
         torch.set_num_threads(a.threads)
     root = Path(a.data_root) if a.data_root else default_data_root()
-    res = tune(a.model, split_files(root, a.split, None, a.stride), a.agreement, a.gain, aged=a.aged, ensemble=a.ensemble)
+    files = split_files(root, a.split)
+    if a.only_set:
+        files = [f for f in files if f.relative_to(root).parts[0] == a.only_set]
+    res = tune(a.model, files[::max(1, a.stride)], a.agreement, a.gain, aged=a.aged, ensemble=a.ensemble)
     for k, s in res.items():
         print(f"{k:26s} PSNR {s['psnr']:.3f}  CIEDE2000 {s['ciede2000']:.3f}  ab RMSE {s['ab_rmse']:.3f}  "
               f"gap {s['colourfulness_gap']:.2f}  edge {s['edge_ab_rmse']:.3f}")

@@ -38,3 +38,25 @@ def test_each_setting_scores_as_the_engine_with_that_setting(photos, tiny_weight
     # the settings differ, so do their scores
     assert grid["agreement 0, gain 1"]["colourfulness"] < grid["agreement 0, gain 1.3"]["colourfulness"]
     assert grid["agreement 6, gain 1"]["colourfulness"] < grid["agreement 0, gain 1"]["colourfulness"]
+
+
+def test_command_line_scores_only_the_named_set(tmp_path, tiny_weights):
+    """``--only-set`` keeps one data set's photographs of the split; the grid goes to ``--out``."""
+    from training.data import split_of
+
+    root = tmp_path / "data"
+    batch = synthetic_rgb_batch(40, 32, seed=3)
+    for i, t in enumerate(batch):
+        d = root / ("alpha" if i % 2 else "beta")
+        d.mkdir(parents=True, exist_ok=True)
+        Image.fromarray((t.permute(1, 2, 0).numpy() * 255).astype(np.uint8)).save(d / f"p{i}.png")
+    want = sum(1 for p in (root / "alpha").iterdir() if split_of(p.relative_to(root).as_posix()) == "train")
+    assert want > 0
+    out = tmp_path / "grid.json"
+    assert te.main(["--model", str(tiny_weights), "--data-root", str(root), "--split", "train", "--only-set", "alpha",
+                    "--stride", "1", "--agreement", "0,8", "--gain", "1.2", "--out", str(out)]) == 0
+    import json
+
+    grid = json.loads(out.read_text())
+    assert set(grid) == {"agreement 0, gain 1.2", "agreement 8, gain 1.2"}
+    assert all(s["n"] == want for s in grid.values())

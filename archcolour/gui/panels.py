@@ -24,6 +24,12 @@ DEVICE_CHOICES = [(label, key) for key, label in CHOICES_DEVICES]
 ENSEMBLE_LABELS = {"full": "Best: several looks (slower)", "mirror": "Mirror: two looks", "none": "Fast: one look"}
 
 
+def ensemble_word(name: str) -> str:
+    """The short word for an ensemble (its label up to the colon: "Best", "Mirror", "Fast"), for lines
+    too narrow for the whole label."""
+    return ENSEMBLE_LABELS.get(name, name).split(":")[0]
+
+
 #: bit depth choices: the format's own (16 for 16-bit sources in PNG/TIFF), or forced
 BIT_DEPTHS = [("Automatic", None), ("8 bits", "8"), ("16 bits", "16")]
 

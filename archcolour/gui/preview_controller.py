@@ -12,7 +12,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject
 
-from .panels import ENSEMBLE_LABELS
+from .panels import ensemble_word
 from .workers import PREVIEW_MAX_SIDE, PreviewRequest, PreviewWorker
 
 PREVIEW_CACHE_ITEMS = 12
@@ -154,11 +154,11 @@ class PreviewController(QObject):
             txt += f" (preview at {pw}×{ph}{'' if res.final else ', refining'}; outputs are full size)"
         txt += f" · working size {res.working_size} px"
         if res.ensemble:  # the colour quality this colour was made with, in the Colour quality combo's words
-            txt += f" · colour quality “{ENSEMBLE_LABELS.get(res.ensemble, res.ensemble)}”"
+            txt += f" · colour quality “{ensemble_word(res.ensemble)}”"
             c = None if res.final else self._colouriser()
             chosen = getattr(getattr(c, "base", c), "ensemble", res.ensemble)
             if chosen != res.ensemble:  # the first pass of an ensemble: one look, the chosen one follows
-                txt += f" for now, “{ENSEMBLE_LABELS.get(chosen, chosen)}” follows"
+                txt += f" for now, “{ensemble_word(chosen)}” follows"
         own = self.win.image_settings.settings_of(res.path)
         if own is not None:
             txt += f" · own settings: {own.describe()}"

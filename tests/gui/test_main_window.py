@@ -233,7 +233,7 @@ def test_the_info_line_names_the_output_after_the_output_choices_change(window, 
 
 
 def test_the_info_line_says_which_colour_quality_the_preview_on_show_used(window, qtbot, tmp_path):
-    from archcolour.gui.panels import ENSEMBLE_LABELS
+    from archcolour.gui.panels import ENSEMBLE_LABELS, ensemble_word
 
     # big enough for two passes: the first (one look) at the view's size, the refined one at full size
     write_grey_photos(tmp_path / "big", 1, size=(1200, 900))
@@ -243,7 +243,8 @@ def test_the_info_line_says_which_colour_quality_the_preview_on_show_used(window
     window.previewReady.connect(lambda _p: shown.append(window.preview_info.text()))
     with qtbot.waitSignal(window.previewRefined, timeout=60000):
         window.select_path(target)
-    best, fast = ENSEMBLE_LABELS["full"], ENSEMBLE_LABELS["none"]
+    best, fast = ensemble_word("full"), ensemble_word("none")
+    assert (best, fast) == (ENSEMBLE_LABELS["full"].split(":")[0], ENSEMBLE_LABELS["none"].split(":")[0]) == ("Best", "Fast")
     assert window.export.ensemble == "full" and len(shown) == 2
     assert f"colour quality “{fast}” for now, “{best}” follows" in shown[0] and "refining" in shown[0]
     assert f"colour quality “{best}”" in shown[1] and fast not in shown[1]

@@ -24,14 +24,16 @@ import torch.nn.functional as F
 WINDOW = 5
 
 
+def _local_mean(x: torch.Tensor, window: int) -> torch.Tensor:
+    """``x`` (1, 1, h, w) averaged over a ``window`` x ``window`` neighbourhood (1: unchanged)."""
+    return F.avg_pool2d(x, window, 1, window // 2, count_include_pad=False) if window > 1 else x
+
+
 def disagreement(looks: torch.Tensor, window: int = WINDOW) -> tuple[torch.Tensor, torch.Tensor]:
     """The mean of ``looks`` (k, 2, h, w) as (1, 2, h, w), and their variance around it (1, 1, h, w),
     summed over a and b and averaged over a ``window`` x ``window`` neighbourhood."""
     mean = looks.mean(0, keepdim=True)
-    var = ((looks - mean) ** 2).sum(1, keepdim=True).mean(0, keepdim=True)
-    if window > 1:
-        var = F.avg_pool2d(var, window, 1, window // 2, count_include_pad=False)
-    return mean, var
+    return mean, _local_mean(((looks - mean) ** 2).sum(1, keepdim=True).mean(0, keepdim=True), window)
 
 
 def combine(looks: torch.Tensor, gain: float = 1.0, agreement: float = 0.0, window: int = WINDOW) -> torch.Tensor:
@@ -42,8 +44,6 @@ def combine(looks: torch.Tensor, gain: float = 1.0, agreement: float = 0.0, wind
         mean = looks.mean(0, keepdim=True)
     else:
         mean, var = disagreement(looks, window)
-        power = (mean ** 2).sum(1, keepdim=True)
-        if window > 1:
-            power = F.avg_pool2d(power, window, 1, window // 2, count_include_pad=False)
+        power = _local_mean((mean ** 2).sum(1, keepdim=True), window)
         mean = mean * (power / (power + agreement * var + 1e-6))
     return mean * gain if gain != 1.0 else mean

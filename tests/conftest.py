@@ -37,6 +37,16 @@ def synthetic_rgb_batch(n: int, size: int, seed: int) -> torch.Tensor:
     return imgs.clamp(0, 1)
 
 
+def save_synthetic_photos(paths: list[Path], size: int, seed: int) -> list[Path]:
+    """:func:`synthetic_rgb_batch` written as 8-bit PNGs, photograph i to ``paths[i]`` (folders made)."""
+    from PIL import Image
+
+    for p, t in zip(paths, synthetic_rgb_batch(len(paths), size, seed=seed)):
+        p.parent.mkdir(parents=True, exist_ok=True)
+        Image.fromarray((t.permute(1, 2, 0).numpy() * 255).astype(np.uint8)).save(p)
+    return list(paths)
+
+
 def train_tiny_model(steps: int = 30, seed: int = 0, hparams: dict = TINY_HPARAMS):
     from archcolour import colour, guidance, nets
 

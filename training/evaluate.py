@@ -72,11 +72,9 @@ def upscale(rgb: np.ndarray, factor: float) -> np.ndarray:
     return np.asarray(im, dtype=np.float32) / 255.0
 
 
-def evaluate(models: list[tuple[str, str]], files: list[Path], device: str = "cpu", working_size: int | None = None,
-             seed: int = 0, progress: bool = True, aged: bool = False, scale: float = 1.0,
-             upsampling: str = "guided", ensemble: str = "full", vividness: float = 1.0) -> dict[str, dict]:
-    """Metrics of each model (and grey) on ``files``. ``aged``: the input L is an old-print rendering
-    (the truth stays the colour photograph); ``scale``: images enlarged by this factor first."""
+def load_images(files: list[Path], seed: int = 0, aged: bool = False, scale: float = 1.0) -> list[tuple[Path, np.ndarray, np.ndarray]]:
+    """(path, sRGB, input L) of each photograph of ``files`` that has colour to compare against.
+    ``aged``: L is an old-print rendering (a fixed seed per file); ``scale``: enlarged by this factor first."""
     images = []
     for i, f in enumerate(files):
         rgb = load_rgb(f)
@@ -86,6 +84,15 @@ def evaluate(models: list[tuple[str, str]], files: list[Path], device: str = "cp
         if lab_mean_chroma < GREY_CHROMA:
             continue  # greyscale photographs have no colour to compare against
         images.append((f, rgb, aged_l(rgb, seed * 100003 + i) if aged else l_of(rgb)))
+    return images
+
+
+def evaluate(models: list[tuple[str, str]], files: list[Path], device: str = "cpu", working_size: int | None = None,
+             seed: int = 0, progress: bool = True, aged: bool = False, scale: float = 1.0,
+             upsampling: str = "guided", ensemble: str = "full", vividness: float = 1.0) -> dict[str, dict]:
+    """Metrics of each model (and grey) on ``files``. ``aged``: the input L is an old-print rendering
+    (the truth stays the colour photograph); ``scale``: images enlarged by this factor first."""
+    images = load_images(files, seed, aged, scale)
     results: dict[str, dict] = {}
     rows = [image_metrics(grey_output(l), rgb) for _, rgb, l in images]
     results["grey (a = b = 0)"] = summarise(rows) | {"seconds_per_image": 0.0, "working_size": "-"}

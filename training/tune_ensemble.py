@@ -21,11 +21,11 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from archcolour import colour, looks
+from archcolour import looks
 from archcolour.engine import Colouriser, Prediction
 
-from .data import GREY_CHROMA, default_data_root
-from .evaluate import aged_l, l_of, load_rgb, split_files
+from .data import default_data_root
+from .evaluate import load_images, split_files
 from .metrics import image_metrics, summarise
 
 
@@ -35,11 +35,9 @@ def tune(model: str, files: list[Path], agreements: list[float], gains: list[flo
     c = Colouriser(model, device="cpu", seed=seed, ensemble=ensemble)
     rows: dict[tuple[float, float], list] = {(a, g): [] for a in agreements for g in gains}
     t0 = time.perf_counter()
-    for i, f in enumerate(files):
-        rgb = load_rgb(f)
-        if float(np.hypot(*colour.rgb_to_lab(torch.from_numpy(rgb).permute(2, 0, 1))[1:]).mean()) < GREY_CHROMA:
-            continue  # as training.evaluate: greyscale photographs have no colour to compare against
-        l = torch.from_numpy(aged_l(rgb, seed * 100003 + i) if aged else l_of(rgb))
+    images = load_images(files, seed, aged)  # as training.evaluate scores them
+    for i, (_, rgb, l_np) in enumerate(images):
+        l = torch.from_numpy(l_np)
         views, l_small = c.take_looks(l)
         for a in agreements:
             for g in gains:
@@ -47,7 +45,7 @@ def tune(model: str, files: list[Path], agreements: list[float], gains: list[flo
                 out = c.recombine(l, Prediction(ab=ab, l_small=l_small), out_dtype=np.float32)
                 rows[(a, g)].append(image_metrics(out, rgb))
         if progress and (i + 1) % 50 == 0:
-            print(f"  {i + 1}/{len(files)} ({time.perf_counter() - t0:.0f} s)", flush=True)
+            print(f"  {i + 1}/{len(images)} ({time.perf_counter() - t0:.0f} s)", flush=True)
     return {f"agreement {a:g}, gain {g:g}": summarise(r) | {"agreement": a, "gain": g, "ensemble": ensemble,
                                                             "sha256": c.info.sha256, "aged": aged}
             for (a, g), r in rows.items()}

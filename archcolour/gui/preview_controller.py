@@ -155,8 +155,7 @@ class PreviewController(QObject):
         txt += f" · working size {res.working_size} px"
         if res.ensemble:  # the colour quality this colour was made with, in the Colour quality combo's words
             txt += f" · colour quality “{ensemble_word(res.ensemble)}”"
-            c = None if res.final else self._colouriser()
-            chosen = getattr(getattr(c, "base", c), "ensemble", res.ensemble)
+            chosen = res.ensemble if res.final else self.win.export.ensemble
             if chosen != res.ensemble:  # the first pass of an ensemble: one look, the chosen one follows
                 txt += f" for now, “{ensemble_word(chosen)}” follows"
         own = self.win.image_settings.settings_of(res.path)

@@ -146,13 +146,6 @@ def gated(colouriser, gate: PreviewGate | None):
     return g
 
 
-def with_ensemble(colouriser, ensemble: str):
-    """A view of ``colouriser`` (sharing its network) with another test-time ensemble."""
-    from ..batch.colourisers import view
-
-    return view(colouriser, ensemble=ensemble)
-
-
 def with_working_size(colouriser, working_size: int | None):
     """A view of ``colouriser`` (sharing its network) with another working size (:func:`archcolour.batch.
     colourisers.view`, imported here: only ever called once the engine, and torch, are loaded)."""
@@ -431,6 +424,7 @@ class PreviewWorker(QThread):
         import numpy as np
         import torch
 
+        from ..batch.colourisers import view
         from .preview_source import load_preview_source
 
         t0 = time.perf_counter()
@@ -483,7 +477,7 @@ class PreviewWorker(QThread):
                 return
             if k == 0 or quick:
                 try:
-                    c = with_ensemble(colouriser, "none") if quick and k == 0 else colouriser
+                    c = view(colouriser, ensemble="none") if quick and k == 0 else colouriser
                     pred = c.predict(torch.from_numpy(l_top), **guide)
                     pred_ensemble = getattr(c, "ensemble", "")
                 except Exception:  # noqa: BLE001 - e.g. out of memory: colourise() retries smaller and says so, or words it

@@ -3,23 +3,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 import pytest
-from PIL import Image
 
-from tests.conftest import synthetic_rgb_batch
+from tests.conftest import save_synthetic_photos
 from training import evaluate as ev
 
 
 @pytest.fixture(scope="module")
 def photos(tmp_path_factory) -> list[Path]:
     root = tmp_path_factory.mktemp("photos")
-    paths = []
-    for i, t in enumerate(synthetic_rgb_batch(4, 48, seed=7)):
-        p = root / f"p{i}.png"
-        Image.fromarray((t.permute(1, 2, 0).numpy() * 255).astype(np.uint8)).save(p)
-        paths.append(p)
-    return paths
+    return save_synthetic_photos([root / f"p{i}.png" for i in range(4)], 48, seed=7)
 
 
 def test_vividness_zero_scores_exactly_as_grey(photos, tiny_weights):

@@ -10,7 +10,7 @@ import pytest
 import torch
 from PIL import Image
 
-from tests.conftest import synthetic_rgb_batch
+from tests.conftest import save_synthetic_photos
 from training import data as tdata
 from training.train import Config, Trainer, load_data
 
@@ -22,11 +22,7 @@ CLS_TINY = {**TINY, "hparams": {"widths": [8, 8, 16, 16, 16], "ab_bins": True}}
 def data_root(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("datasets")
     for s, set_name in enumerate(["setA", "setB"]):
-        (root / set_name / "cls").mkdir(parents=True)
-        imgs = synthetic_rgb_batch(24, 40, seed=s)
-        for i, t in enumerate(imgs):
-            arr = (t.permute(1, 2, 0).numpy() * 255).astype(np.uint8)
-            Image.fromarray(arr).save(root / set_name / "cls" / f"img{i:02d}.png")
+        save_synthetic_photos([root / set_name / "cls" / f"img{i:02d}.png" for i in range(24)], 40, seed=s)
     # a greyscale photo must be filtered out when packing
     Image.fromarray(np.full((40, 40, 3), 128, np.uint8)).save(root / "setA" / "cls" / "grey.png")
     return root

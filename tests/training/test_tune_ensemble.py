@@ -3,13 +3,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 import pytest
-from PIL import Image
 
 from archcolour import engine
 from archcolour.choices import Ensemble
-from tests.conftest import synthetic_rgb_batch
+from tests.conftest import save_synthetic_photos
 from training import evaluate as ev
 from training import tune_ensemble as te
 
@@ -17,12 +15,7 @@ from training import tune_ensemble as te
 @pytest.fixture(scope="module")
 def photos(tmp_path_factory) -> list[Path]:
     root = tmp_path_factory.mktemp("photos")
-    paths = []
-    for i, t in enumerate(synthetic_rgb_batch(3, 48, seed=11)):
-        p = root / f"p{i}.png"
-        Image.fromarray((t.permute(1, 2, 0).numpy() * 255).astype(np.uint8)).save(p)
-        paths.append(p)
-    return paths
+    return save_synthetic_photos([root / f"p{i}.png" for i in range(3)], 48, seed=11)
 
 
 def test_each_setting_scores_as_the_engine_with_that_setting(photos, tiny_weights, monkeypatch):
@@ -45,11 +38,7 @@ def test_command_line_scores_only_the_named_set(tmp_path, tiny_weights):
     from training.data import split_of
 
     root = tmp_path / "data"
-    batch = synthetic_rgb_batch(40, 32, seed=3)
-    for i, t in enumerate(batch):
-        d = root / ("alpha" if i % 2 else "beta")
-        d.mkdir(parents=True, exist_ok=True)
-        Image.fromarray((t.permute(1, 2, 0).numpy() * 255).astype(np.uint8)).save(d / f"p{i}.png")
+    save_synthetic_photos([root / ("alpha" if i % 2 else "beta") / f"p{i}.png" for i in range(40)], 32, seed=3)
     want = sum(1 for p in (root / "alpha").iterdir() if split_of(p.relative_to(root).as_posix()) == "train")
     assert want > 0
     out = tmp_path / "grid.json"

@@ -554,9 +554,12 @@ def test_thin_images_stay_within_memory(tmp_path, h, w):
     src.mkdir()
     make.save_grey(src / "thin.png", h=h, w=w)
     out = tmp_path / "out"
-    run = cli("colourise", src, "-o", out, measure=True)
+    # In a child process: its peak RSS is this run's alone, not the pytest process's (which holds
+    # whatever hundreds of earlier tests left behind and made this bound flaky in-process).
+    run = cli_sub("colourise", src, "-o", out, tmp=tmp_path)
     assert_no_traceback(run)
     assert run.rc == 0, run
+    assert run.maxrss_mb is not None, run
     with Image.open(out / "thin_colourised.png") as im:
         assert im.size == (w, h)
     assert run.maxrss_mb < 1200, run
@@ -577,9 +580,10 @@ def test_tiny_jpeg_claiming_20000_square(src, tmp_path):
     (src / "claim.jpg").write_bytes(make.jpeg_claiming(20000, 20000))
     before = snapshot(src)
     out = tmp_path / "out"
-    run = cli("colourise", src, "-o", out, measure=True)
+    run = cli_sub("colourise", src, "-o", out, tmp=tmp_path)  # a child: its own peak RSS, as above
     assert_no_traceback(run)
     assert run.rc == 1, run
+    assert run.maxrss_mb is not None, run
     assert "failed" in assert_one_line(run, "claim.jpg")
     assert not (out / "claim_colourised.jpg").exists()
     assert run.seconds < 20 and run.maxrss_mb < 1500, run

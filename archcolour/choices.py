@@ -35,6 +35,20 @@ class Ensemble(NamedTuple):
     gain: float  # chroma gain on the combined colour
     agreement: float  # 0: the plain mean; > 0: less colour where the looks disagree (archcolour.looks)
 
+    @property
+    def n_looks(self) -> int:
+        """How many looks the network takes at a photograph."""
+        return (2 if self.mirror else 1) * (1 + len(self.scales))
+
+    @property
+    def shows_uncertainty(self) -> bool:
+        """Does this ensemble say where its colour is uncertain (``archcolour.looks.uncertainty``)? Only
+        when it has looks to compare *and* tones colour down where they disagree (agreement > 0): the map
+        is the share of colour that faded, and an ensemble that fades nothing (the plain mean of
+        "mirror") has no faded colour to show. A map at some other agreement would mark colour the output
+        still has, so none is made."""
+        return self.n_looks >= 2 and self.agreement > 0
+
 
 #: Test-time ensembles by name. The network's colour for the photograph is combined from its colour
 #: for each look (each brought onto the working-size grid; ``archcolour.looks.combine``): the mean,

@@ -173,10 +173,18 @@ def load_reference(path: str | os.PathLike, bins: int) -> Reference:
 
 @dataclass
 class Prediction:
-    """The network's colour at its working size, and the L it saw (the guide for upsampling)."""
+    """The network's colour at its working size, and the L it saw (the guide for upsampling).
+
+    ``uncertainty`` (1, 1, h, w) in [0, 1), on the same small grid as ``ab``: where the colour is a guess,
+    the fraction of the looks' mean colour the ensemble toned down because its looks disagreed
+    (:func:`archcolour.looks.uncertainty`). None when the ensemble does not tone colour down (one look,
+    or "mirror"'s plain mean: ``choices.Ensemble.shows_uncertainty``). It is not upsampled here: a caller
+    that shows it brings it to the size it shows (the preview's).
+    """
 
     ab: torch.Tensor  # (1, 2, h, w)
     l_small: torch.Tensor  # (1, 1, h, w)
+    uncertainty: torch.Tensor | None = None  # (1, 1, h, w) in [0, 1), or None
 
 
 def _is_oom(exc: BaseException) -> bool:
@@ -323,14 +331,16 @@ class Colouriser:
         """Run the network on L resized to the working size; ab (1, 2, h, w) and that L, on the CPU.
 
         ``l_full`` is (H, W) float32 in [0, 100] on the CPU. The ensemble's looks are combined by
-        :func:`archcolour.looks.combine`, then scaled by the user's vividness.
+        :func:`archcolour.looks.combine`, then scaled by the user's vividness. With an ensemble that
+        tones colour down where its looks disagree (``choices.Ensemble.shows_uncertainty``: "full"),
+        the prediction's ``uncertainty`` says where, at its own agreement; else it is None.
         """
         views, l_small = self.take_looks(l_full, working_size, guide)
         ens = ENSEMBLES[self.ensemble]
-        ab = looks.combine(views, ens.gain, ens.agreement)
+        ab, doubt = looks.combine_with_uncertainty(views, ens.gain, ens.agreement)
         if guide.vividness != 1.0:
             ab = ab * float(guide.vividness)
-        return Prediction(ab=ab, l_small=l_small)
+        return Prediction(ab=ab, l_small=l_small, uncertainty=doubt)
 
     def predict_ab_small(self, l_full: torch.Tensor, working_size: int | None = None) -> torch.Tensor:
         """The network's ab at working size (no guidance): ``predict(...).ab``."""

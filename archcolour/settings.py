@@ -82,6 +82,7 @@ class Settings:
     window_state: str | None = None  # base64 of QMainWindow.saveState()
     splitter_state: str | None = None
     side_by_side: bool = False
+    show_uncertainty: bool = False  # View → Show uncertain colour (hatching over the preview's colour)
 
     # -- recent folders -------------------------------------------------------------------------
     def add_recent(self, folder: str | os.PathLike) -> None:

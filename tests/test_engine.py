@@ -184,6 +184,36 @@ def test_ensemble_combines_the_views_colour(colouriser, monkeypatch, views):
         assert not torch.allclose(ab, view(128, False), atol=1e-2)
 
 
+@pytest.mark.parametrize("ensemble", list(ENSEMBLES))
+def test_predict_says_where_the_colour_is_uncertain_when_its_ensemble_tones_colour_down(colouriser, monkeypatch,
+                                                                                     ensemble):
+    """"full" (several looks, agreement 8): the prediction carries the looks' uncertainty on the working
+    grid, at the ensemble's own agreement, and its colour is exactly the mean less that share (times the
+    gain). One look ("none") or the plain mean ("mirror"): no map."""
+    monkeypatch.setattr(colouriser, "ensemble", ensemble)
+    ens = ENSEMBLES[ensemble]
+    l_full = torch.from_numpy(_l_image(90, 130))
+    pred = colouriser.predict(l_full, 64)
+    assert (pred.uncertainty is not None) == ens.shows_uncertainty == (ensemble == "full")
+    if pred.uncertainty is None:
+        return
+    views, l_small = colouriser.take_looks(l_full, 64)
+    assert views.shape[0] == ens.n_looks == 6
+    u = pred.uncertainty
+    assert u.shape == (1, 1) + tuple(pred.ab.shape[-2:]) == (1, 1) + tuple(l_small.shape[-2:])  # small: not upsampled
+    assert torch.equal(u, looks.uncertainty(views, ens.agreement))
+    assert float(u.min()) >= 0 and float(u.max()) < 1 and float(u.max()) > 0
+    assert torch.allclose(pred.ab, ens.gain * views.mean(0, keepdim=True) * (1 - u), atol=1e-5)
+    # the user's vividness scales the colour, not the uncertainty
+    vivid = colouriser.predict(l_full, 64, engine.Guidance(vividness=0.5))
+    assert torch.equal(vivid.uncertainty, u) and torch.allclose(vivid.ab, 0.5 * pred.ab)
+
+
+def test_ensemble_says_how_many_looks_and_whether_it_shows_uncertainty():
+    assert [(e.n_looks, e.shows_uncertainty) for e in ENSEMBLES.values()] == [(6, True), (2, False), (1, False)]
+    assert Ensemble(False, (0.5,), 1.0, 2.0).shows_uncertainty and not Ensemble(False, (), 1.0, 2.0).shows_uncertainty
+
+
 def test_out_of_memory_retries_smaller(colouriser, monkeypatch):
     real = colouriser.predict
     calls = []

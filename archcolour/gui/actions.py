@@ -9,6 +9,8 @@ from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QLabel, QSizePolicy, QStyle, QToolBar, QToolButton, QWidget
 
+from .preview_controller import UNCERTAIN_TIP
+
 
 def make_action(win, text: str, slot, shortcut=None, tip: str = "", icon=None, checkable=False) -> QAction:
     a = QAction(text, win)
@@ -70,6 +72,7 @@ def build_actions(win) -> None:
                                 "Show before and after side by side instead of with a divider", checkable=True)
     win.show_l_action = A("Before: &lightness only", prev.show_lightness, "Ctrl+L",
                           "Show the grey lightness the network sees instead of the original scan", checkable=True)
+    win.uncertain_action = A("Show &uncertain colour", prev.show_uncertainty, "Ctrl+U", UNCERTAIN_TIP, checkable=True)
     win.divider_left_action = A("Divider left", lambda: c.set_divider(c.divider - 0.1), "Ctrl+[",
                                 "Move the divider left")
     win.divider_right_action = A("Divider right", lambda: c.set_divider(c.divider + 0.1), "Ctrl+]",
@@ -117,7 +120,8 @@ def build_menus_and_toolbars(win) -> None:
     _fill(m, (win.grid_action, None, win.accept_action, win.reject_action, win.redo_action, win.unflag_action))
     m = mb.addMenu("&View")
     _fill(m, (win.fit_action, win.actual_action, win.zoom_in_action, win.zoom_out_action, None,
-              win.side_by_side_action, win.show_l_action, win.divider_left_action, win.divider_right_action, None,
+              win.side_by_side_action, win.show_l_action, win.uncertain_action, win.divider_left_action,
+              win.divider_right_action, None,
               win.next_action, win.prev_action, None))
     for dock in win.docks():
         m.addAction(dock.toggleViewAction())
@@ -140,8 +144,14 @@ def build_menus_and_toolbars(win) -> None:
     win.main_toolbar = tb
 
     pb = win.preview_bar
+    # the preview bar is narrow (between the list and the Export panel): short words on its buttons, so
+    # that every view toggle fits at the default window size (menus and tooltips keep the whole words)
+    win.zoom_out_action.setIconText("−")
+    win.zoom_in_action.setIconText("+")
+    win.show_l_action.setIconText("Lightness")
+    win.uncertain_action.setIconText("Uncertain")
     _fill(pb, (win.fit_action, win.actual_action, win.zoom_out_action, win.zoom_in_action, None,
-               win.side_by_side_action, win.show_l_action))
+               win.side_by_side_action, win.show_l_action, win.uncertain_action))
     win.zoom_label = QLabel("")
     win.zoom_label.setMinimumWidth(60)
     spacer = QWidget()

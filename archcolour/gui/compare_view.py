@@ -6,18 +6,47 @@ width; dragging it never moves the images.
 
 Mouse: drag the divider handle to compare, drag anywhere else to pan, wheel to zoom about the cursor,
 double-click to switch between fit and 100 %.
+
+With :meth:`CompareView.set_show_doubt`, the *after* image is hatched where its colour is uncertain: the
+worker's mask (:func:`~archcolour.gui.workers.uncertainty_mask`, at the colour's size) is drawn through
+the same transform as the colour, and a neutral diagonal hatch (light and dark lines, no hue) is cut to
+it. The hatch keeps its spacing on screen whatever the zoom (readable at fit and at 800 %) and moves
+with the image when it is panned; it is drawn only where the after image is (right of the divider, the
+right pane side by side).
 """
 from __future__ import annotations
 
 import math
 
 from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
-from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPainterPath, QPalette, QPen, QPixmap
+from PySide6.QtGui import QBrush, QColor, QFont, QImage, QPainter, QPainterPath, QPalette, QPen, QPixmap
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 MIN_ZOOM = 0.02
 MAX_ZOOM = 32.0
 HANDLE_GRAB_PX = 10
+#: The uncertainty hatch: one light and one dark diagonal line every HATCH_PX screen pixels, so it shows
+#: on light and dark parts of a photograph alike; neutral (no hue), so it is never read as the photograph's
+#: colour; thin and translucent, so the colour under it stays visible (the point is to see *which* colour
+#: is unsure). The worker's mask scales the whole pattern (its alpha ramp).
+HATCH_PX = 9
+HATCH_LIGHT = QColor(255, 255, 255, 135)
+HATCH_DARK = QColor(0, 0, 0, 115)
+
+
+def hatch_tile(period: int = HATCH_PX) -> QImage:
+    """One ``period`` x ``period`` tile of the diagonal hatch (it tiles seamlessly)."""
+    tile = QImage(period, period, QImage.Format_ARGB32_Premultiplied)
+    tile.fill(Qt.transparent)
+    p = QPainter(tile)
+    p.setRenderHint(QPainter.Antialiasing)
+    for dx in (-period, 0, period):  # the line and its neighbours' ends, so the tile's edges meet
+        p.setPen(QPen(HATCH_DARK, 1.2))
+        p.drawLine(QPointF(dx + 1.4, period), QPointF(dx + period + 1.4, 0))
+        p.setPen(QPen(HATCH_LIGHT, 1.3))
+        p.drawLine(QPointF(dx, period), QPointF(dx + period, 0))
+    p.end()
+    return tile
 
 
 class CompareView(QWidget):
@@ -50,15 +79,22 @@ class CompareView(QWidget):
         self._drag_centre = QPointF()
         self._scaled: dict[tuple[str, int, int], QPixmap] = {}
         self._colour_source_size = QSize()
+        self._doubt: QImage | None = None  # Alpha8 mask of the uncertain colour, at the colour's size
+        self._show_doubt = False
+        self._doubt_layer: tuple | None = None  # (key, QImage): the hatch cut to the mask, for the last view
+        self._hatch: QBrush | None = None
         self.labels = ("Before", "After")
 
     # -- content ------------------------------------------------------------------------------
-    def set_images(self, grey: QImage | None, colour: QImage | None, *, keep_view: bool = False) -> None:
+    def set_images(self, grey: QImage | None, colour: QImage | None, *, keep_view: bool = False,
+                   doubt: QImage | None = None) -> None:
         """Show ``grey`` (before) and ``colour`` (after); either may be None while it is computed.
 
         The before image sets the geometry; an after image of another size (a fast preview computed
         smaller, refined later) is drawn scaled to it, so both halves stay aligned. It is kept at its own
-        size and scaled only to what is drawn (at fit, often nothing to scale at all)."""
+        size and scaled only to what is drawn (at fit, often nothing to scale at all). ``doubt`` is the
+        after image's uncertainty mask (None: none), drawn when :attr:`show_doubt` is on."""
+        self._set_doubt(doubt if colour is not None else None)
         old = QSize(self._size)
         self._grey = QPixmap.fromImage(grey) if grey is not None else None
         ref = self._grey
@@ -74,8 +110,10 @@ class CompareView(QWidget):
             self._update_fit()
         self.update()
 
-    def set_colour(self, colour: QImage | None) -> None:
-        """Add the colour image to the before image on show, keeping zoom and pan."""
+    def set_colour(self, colour: QImage | None, doubt: QImage | None = None) -> None:
+        """Add the colour image (and its uncertainty mask, if any) to the before image on show, keeping
+        zoom and pan."""
+        self._set_doubt(doubt if colour is not None else None)
         self._colour_source_size = colour.size() if colour is not None else QSize()
         self._colour = QPixmap.fromImage(colour) if colour is not None else None
         self._scaled = {k: v for k, v in self._scaled.items() if k[0] != "colour"}
@@ -97,7 +135,27 @@ class CompareView(QWidget):
         """Pixel size of the colour preview as computed (before any scaling to the before image)."""
         return QSize(self._colour_source_size) if self._colour is not None else QSize()
 
+    def _set_doubt(self, doubt: QImage | None) -> None:
+        self._doubt = doubt if doubt is not None and not doubt.isNull() else None
+        self._doubt_layer = None
+
+    def has_doubt(self) -> bool:
+        """Is there an uncertainty mask for the colour on show?"""
+        return self._doubt is not None and self._colour is not None
+
+    @property
+    def show_doubt(self) -> bool:
+        return self._show_doubt
+
+    def set_show_doubt(self, on: bool) -> None:
+        """Hatch the after image where its colour is uncertain (when it has a mask)."""
+        on = bool(on)
+        if on != self._show_doubt:
+            self._show_doubt = on
+            self.update()
+
     def clear(self, message: str = "") -> None:
+        self._set_doubt(None)
         self._grey = self._colour = None
         self._size = QSize()
         self._scaled.clear()
@@ -292,6 +350,55 @@ class CompareView(QWidget):
                 p.drawPixmap(visible, pm, src)
         p.restore()
 
+    def _doubt_layer_for(self, pane: QRectF) -> tuple[QImage, QPointF] | None:
+        """The hatch cut to the uncertainty mask over the part of the image visible in ``pane``, and where
+        to draw it. Made again only when the view moves (zoom, pan, resize, a new mask): dragging the
+        divider only clips it."""
+        target = self.image_rect_in(pane)
+        area = target.intersected(pane).toAlignedRect()
+        if area.isEmpty() or self._size.isEmpty():
+            return None
+        dpr = self.devicePixelRatioF()
+        key = (self._doubt.cacheKey(), area.getRect(), round(target.left(), 3), round(target.top(), 3),
+               round(self._zoom, 9), dpr)
+        if self._doubt_layer is not None and self._doubt_layer[0] == key:
+            return self._doubt_layer[1], QPointF(area.topLeft())
+        layer = QImage(max(1, math.ceil(area.width() * dpr)), max(1, math.ceil(area.height() * dpr)),
+                       QImage.Format_ARGB32_Premultiplied)
+        layer.setDevicePixelRatio(dpr)
+        layer.fill(Qt.transparent)
+        lp = QPainter(layer)
+        lp.setRenderHint(QPainter.SmoothPixmapTransform)
+        # the mask through the view's transform (only the visible part of it), in the layer's coordinates
+        sx = self._doubt.width() / self._size.width()
+        sy = self._doubt.height() / self._size.height()
+        z = self._zoom
+        src = QRectF((area.left() - target.left()) / z * sx, (area.top() - target.top()) / z * sy,
+                     area.width() / z * sx, area.height() / z * sy)
+        lp.drawImage(QRectF(0, 0, area.width(), area.height()), self._doubt, src)
+        # the hatch where the mask is, as strong as the mask; anchored at the image's corner (it pans with it)
+        if self._hatch is None:
+            self._hatch = QBrush(hatch_tile())
+        lp.setCompositionMode(QPainter.CompositionMode_SourceIn)
+        lp.setBrushOrigin(target.topLeft() - QPointF(area.topLeft()))
+        lp.fillRect(QRectF(0, 0, area.width(), area.height()), self._hatch)
+        lp.end()
+        self._doubt_layer = (key, layer)
+        return layer, QPointF(area.topLeft())
+
+    def _draw_doubt(self, p: QPainter, pane: QRectF, clip: QRectF) -> None:
+        clip = clip.intersected(pane)
+        if clip.isEmpty():  # (an empty clip rectangle would not clip at all)
+            return
+        made = self._doubt_layer_for(pane)
+        if made is None:
+            return
+        layer, at = made
+        p.save()
+        p.setClipRect(clip)
+        p.drawImage(at, layer)
+        p.restore()
+
     def _draw_label(self, p: QPainter, text: str, pane: QRectF, right: bool) -> None:
         f = QFont(self.font())
         f.setBold(True)
@@ -324,15 +431,21 @@ class CompareView(QWidget):
         panes = self.pane_rects()
         full = QRectF(self.rect())
         colour_name = "colour" if self._colour is not None else "grey"
+        hatch = self._show_doubt and self.has_doubt()
         if self._side_by_side:
             self._draw_image(p, "grey", panes[0], full)
             self._draw_image(p, colour_name, panes[1], full)
+            if hatch:
+                self._draw_doubt(p, panes[1], full)
             self._draw_label(p, self.labels[0], panes[0], right=False)
             self._draw_label(p, self.labels[1], panes[1], right=True)
         else:
             x = self.divider_x()
             pane = panes[0]
-            self._draw_image(p, colour_name, pane, QRectF(x, full.top(), full.width() - x, full.height()))
+            after = QRectF(x, full.top(), full.width() - x, full.height())
+            self._draw_image(p, colour_name, pane, after)
+            if hatch:
+                self._draw_doubt(p, pane, after)
             self._draw_image(p, "grey", pane, QRectF(full.left(), full.top(), x, full.height()))
             self._draw_label(p, self.labels[0], pane, right=False)
             self._draw_label(p, self.labels[1], pane, right=True)

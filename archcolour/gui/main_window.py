@@ -95,6 +95,7 @@ class MainWindow(QMainWindow):
         self._build_status_bar()
         self._connect()
 
+        self.uncertain_action.setChecked(self.settings.show_uncertainty)  # before anything saves the settings
         self.export.load(self.settings)
         user, current = presets_mod.load()
         self.export.set_presets(user)
@@ -104,6 +105,7 @@ class MainWindow(QMainWindow):
         self.include_sub_action.setChecked(self.settings.include_subfolders)
         self.side_by_side_action.setChecked(self.settings.side_by_side)
         self.compare.set_side_by_side(self.settings.side_by_side)
+        self.previews.sync_uncertainty()  # enabled only for a colour quality that has it
         self._restore_geometry()
         self.rebuild_recent_menu()
         self.update_actions()
@@ -317,6 +319,7 @@ class MainWindow(QMainWindow):
         self.export.store(s)
         s.include_subfolders = self.include_sub_action.isChecked()
         s.side_by_side = self.side_by_side_action.isChecked()
+        s.show_uncertainty = self.uncertain_action.isChecked()
         s.window_geometry = bytes(self.saveGeometry().toBase64()).decode("ascii")
         s.window_state = bytes(self.saveState().toBase64()).decode("ascii")
         s.splitter_state = bytes(self.splitter.saveState().toBase64()).decode("ascii")
@@ -438,6 +441,7 @@ class MainWindow(QMainWindow):
 
     def _on_export_changed(self) -> None:
         self.save_settings()
+        self.previews.sync_uncertainty()  # the colour quality decides whether there is uncertainty to show
         # the working size and colour quality change the preview; format, folder and names change which outputs exist
         self.previews.refresh()
         if not self.batches.running and self.model.rowCount():
@@ -652,7 +656,10 @@ class MainWindow(QMainWindow):
     def show_shortcuts(self) -> None:
         rows = "".join(f"<tr><td>{name}</td><td>&nbsp;&nbsp;<b>{keys}</b></td></tr>" for name, keys in self.shortcut_table())
         extra = ("<p>In the preview: drag the divider, drag elsewhere to pan, wheel to zoom, double-click for "
-                 "fit / 100 %, arrow keys to pan, Shift+arrows to move the divider.</p>")
+                 "fit / 100 %, arrow keys to pan, Shift+arrows to move the divider.</p>"
+                 "<p><i>Show uncertain colour</i> hatches the colour where the model's looks at the photograph "
+                 "disagree (colour quality Best): that colour was toned down and is a guess; check it, or place "
+                 "a colour hint there.</p>")
         box = QMessageBox(QMessageBox.Information, "Keyboard shortcuts", f"<table>{rows}</table>{extra}",
                           QMessageBox.Close, self)
         box.exec()

@@ -215,7 +215,8 @@ class ExportPanel(QWidget):
             "How many looks the model takes at each photograph; their colours are combined.\n"
             "Best: the photograph and its mirror image, each at the working size and at 0.75x and 1.33x of it; "
             "where the looks disagree the colour is toned down, so unsure patches stay muted "
-            "(the model's work x6.7, a whole image 1.2x to 4.2x slower).\n"
+            "(the model's work x6.7, a whole image 1.2x to 4.2x slower); View → Show uncertain colour "
+            "(Ctrl+U) hatches those patches in the preview.\n"
             "Mirror: the photograph and its mirror image, averaged (the model's work x2).\n"
             "Fast: one look (quickest).\n"
             "The preview shows one look first, then the chosen quality; outputs record it in their provenance.")

@@ -4,6 +4,9 @@ Previews never hash the file and never touch the batch's outputs. The first colo
 the size the view shows the image at (fast), then refined at up to :data:`PREVIEW_MAX_SIDE` when the scan
 is bigger; while a preview is computed, a running batch waits (:class:`~.workers.PreviewGate`).
 *Before* is the scan as it looks; the "lightness only" toggle shows the grey L the network sees.
+"Show uncertain colour" hatches the *after* image where the ensemble's looks disagreed and its colour
+was toned down (the worker's mask, cached with the preview); it is available only with a colour quality
+that tones colour down (``choices.Ensemble.shows_uncertainty``: Best), and says why otherwise.
 """
 from __future__ import annotations
 
@@ -11,11 +14,17 @@ from collections import OrderedDict
 from pathlib import Path
 
 from PySide6.QtCore import QObject
+from PySide6.QtGui import QKeySequence
 
+from ..choices import ENSEMBLES
 from .panels import ensemble_word
 from .workers import PREVIEW_MAX_SIDE, PreviewRequest, PreviewWorker
 
 PREVIEW_CACHE_ITEMS = 12
+#: What the hatching means, in one phrase (the *after* label and the info line say it).
+UNCERTAIN_MEANING = "hatched: the looks disagree, colour toned down"
+UNCERTAIN_TIP = ("Hatch the colour the model is unsure of: where its looks at the photograph disagree, the "
+                 "colour was toned down and is a guess. Check it there, or place a colour hint.")
 
 
 class PreviewController(QObject):
@@ -28,6 +37,7 @@ class PreviewController(QObject):
         self._shown = None  # PreviewResult on show (for the lightness toggle)
         self._info = None  # (PreviewResult, cached) the info line describes; None while computing
         self.show_l = False
+        self.show_doubt = False  # the "Show uncertain colour" toggle (shown only where the quality allows)
         self.worker = PreviewWorker(win)
         self.worker.greyReady.connect(self._on_grey)
         self.worker.previewReady.connect(self._on_ready)
@@ -101,7 +111,7 @@ class PreviewController(QObject):
             win.compare.set_busy_text("")
             same = win.compare.has_image()
             self._shown = hit
-            win.compare.set_images(self._before(hit), hit.colour, keep_view=same)
+            win.compare.set_images(self._before(hit), hit.colour, keep_view=same, doubt=hit.doubt)
             self._show_info(hit, cached=True)
             win.greyShown.emit(str(path))
             win.previewReady.emit(str(path))
@@ -132,7 +142,7 @@ class PreviewController(QObject):
             return
         win = self.win
         self._shown = res
-        win.compare.set_colour(res.colour)
+        win.compare.set_colour(res.colour, res.doubt)
         win.compare.set_busy_text("" if res.final else "Refining…")
         if res.final:
             c = self._colouriser()
@@ -158,6 +168,11 @@ class PreviewController(QObject):
             chosen = res.ensemble if res.final else self.win.export.ensemble
             if chosen != res.ensemble:  # the first pass of an ensemble: one look, the chosen one follows
                 txt += f" for now, “{ensemble_word(chosen)}” follows"
+        if self.win.compare.show_doubt:
+            if res.doubt is not None:
+                txt += f" · {UNCERTAIN_MEANING} ({res.doubt_share:.0%} of the image)"
+            elif not res.final:
+                txt += " · uncertain colour: once refined"
         own = self.win.image_settings.settings_of(res.path)
         if own is not None:
             txt += f" · own settings: {own.describe()}"
@@ -204,10 +219,51 @@ class PreviewController(QObject):
 
     def show_lightness(self, on: bool) -> None:
         self.show_l = bool(on)
-        self.win.compare.labels = ("Before (lightness)" if on else "Before", "After")
+        self._set_labels()
         if self._shown is not None and self._shown.path == self.path:
             self.win.compare.set_before(self._before(self._shown))
         self.win.compare.update()
+
+    def _set_labels(self) -> None:
+        self.win.compare.labels = ("Before (lightness)" if self.show_l else "Before",
+                                   "After (hatched: uncertain colour)" if self.win.compare.show_doubt else "After")
+
+    @staticmethod
+    def uncertainty_unavailable(ensemble: str) -> str:
+        """Why a colour quality has no uncertainty to show, in the window's words; "" when it has."""
+        ens = ENSEMBLES.get(ensemble)
+        if ens is None or ens.shows_uncertainty:
+            return ""
+        word = ensemble_word(ensemble)
+        if ens.n_looks < 2:
+            return (f"Not available with colour quality “{word}”: one look has nothing to disagree with. "
+                    "Choose “Best” in the Export panel to see where the colour is uncertain.")
+        return (f"Not available with colour quality “{word}”: it averages its looks without toning any colour "
+                "down. Choose “Best” in the Export panel to see where the colour is uncertain.")
+
+    def show_uncertainty(self, on: bool) -> None:
+        """The "Show uncertain colour" toggle (remembered in the settings)."""
+        self.show_doubt = bool(on)
+        self.win.settings.show_uncertainty = self.show_doubt
+        self.sync_uncertainty()
+
+    def sync_uncertainty(self) -> None:
+        """Enable the toggle for the colour quality chosen (or disable it and say why), and hatch the
+        preview when it is on and allowed."""
+        win = self.win
+        action = getattr(win, "uncertain_action", None)
+        why = self.uncertainty_unavailable(win.export.ensemble)
+        if action is not None:
+            action.setEnabled(not why)
+            tip = why or UNCERTAIN_TIP
+            sc = action.shortcut().toString(QKeySequence.NativeText)
+            action.setToolTip(tip + (f" ({sc})" if sc and not why else ""))
+            action.setStatusTip(tip)
+        win.compare.set_show_doubt(self.show_doubt and not why)
+        self._set_labels()
+        win.compare.update()
+        if self._info is not None and self._info[0].path == self.path:
+            self._show_info(*self._info)
 
     def stop(self) -> None:
         self.worker.stop()

@@ -320,6 +320,42 @@ class PreviewResult:
     final: bool = True  # False: a fast pass; a refined one follows
     model: str = ""  # the model that made the colour, when it is not the loaded one (an image's own)
     ensemble: str = ""  # the test-time ensemble this pass's colour was made with (choices.ENSEMBLES)
+    # where this pass's colour is uncertain (uncertainty_mask), at the colour's size; None when its ensemble
+    # tones nothing down (one look, "mirror"), or the prediction failed and each pass was colourised whole
+    doubt: QImage | None = None
+    doubt_share: float = 0.0  # the share of the image hatched (at least half the pattern's strength)
+
+
+#: The alpha ramp of "Show uncertain colour": ``uncertainty`` (the share of the looks' mean colour the
+#: ensemble toned down, :func:`archcolour.looks.uncertainty`) below UNCERTAIN_FROM is not marked, above
+#: UNCERTAIN_FULL gets the whole pattern, linearly in between. Below 0.5 the output keeps more than half
+#: of the looks' colour (with "full"'s gain 1.25, over 60 % of it): the looks broadly agree. Above 0.8 it
+#: keeps a fifth or less (a quarter with the gain): they disagree more than they agree and what is left
+#: is close to grey, a guess. A ramp rather than a threshold, because the map is averaged over a 5 x 5
+#: window of the working size: its edges are not sharp boundaries, and a hard contour would claim they
+#: were. On five of the look-book's old prints with the default model (median uncertainty 0.2-0.4) this
+#: marks 9-12 % of a photograph fully, 14-23 % at half strength or more and 21-40 % at all: the sky at a
+#: horizon, window light, dense crowds.
+UNCERTAIN_FROM = 0.5
+UNCERTAIN_FULL = 0.8
+
+
+def uncertainty_mask(uncertainty, width: int, height: int) -> tuple[QImage, float]:
+    """The engine's uncertainty map (1, 1, h, w) on its working grid, brought to (width, height) as the
+    colour is (bilinear) and put through the ramp above: an Alpha8 QImage (its own copy; 255 = the whole
+    pattern) the preview draws its hatching through, and the share of pixels at least half marked.
+    Worker threads only (torch)."""
+    import numpy as np
+    import torch
+    import torch.nn.functional as F
+
+    u = uncertainty.float()
+    if tuple(u.shape[-2:]) != (height, width):
+        u = F.interpolate(u, size=(height, width), mode="bilinear", align_corners=False)
+    a = ((u[0, 0] - UNCERTAIN_FROM) / (UNCERTAIN_FULL - UNCERTAIN_FROM)).clamp_(0.0, 1.0)
+    share = float((a >= 0.5).float().mean()) if a.numel() else 0.0
+    alpha = np.ascontiguousarray((a * 255.0 + 0.5).to(torch.uint8).numpy())
+    return QImage(alpha.data, width, height, alpha.strides[0], QImage.Format_Alpha8).copy(), share
 
 
 def rgb_to_qimage(rgb) -> QImage:
@@ -488,9 +524,12 @@ class PreviewWorker(QThread):
             l = shrunk.get(side)
             if l is None:
                 l = shrunk[side] = shrink_l(l_full, side)
+            doubt, doubt_share = None, 0.0
             if pred is not None:
                 rgb, used, warnings = colouriser.recombine(torch.from_numpy(l), pred, out_dtype=np.uint8), ws, []
                 ensemble = pred_ensemble
+                if pred.uncertainty is not None:  # where this colour is a guess, at this pass's size
+                    doubt, doubt_share = uncertainty_mask(pred.uncertainty, l.shape[1], l.shape[0])
             else:
                 out = colouriser.colourise(l, out_dtype=np.uint8, **guide)
                 rgb, used, warnings = out.rgb, out.working_size, list(out.warnings)
@@ -500,7 +539,7 @@ class PreviewWorker(QThread):
             res = PreviewResult(req.request_id, req.path, original, grey, rgb_to_qimage(rgb), src.source_size,
                                 (l.shape[1], l.shape[0]), used, time.perf_counter() - t0,
                                 list(src.notes) + warnings, final=k == len(passes) - 1, model=own_model,
-                                ensemble=ensemble)
+                                ensemble=ensemble, doubt=doubt, doubt_share=doubt_share)
             self.previewReady.emit(res)
 
 

@@ -131,3 +131,128 @@ def test_a_smaller_colour_pass_is_kept_at_its_size_and_drawn_over_the_before_ima
     v.actual_size()  # 100 %: the smaller pass is drawn scaled to the before image, halves aligned
     assert v._pixmap_at_zoom("colour").width() == 800
     assert pixel(v, 100, 150) == GREY and pixel(v, 300, 150) == RED
+
+
+# -- uncertain colour: a neutral hatch over the after image, cut to the worker's mask -------------------
+COLOUR = QColor(180, 120, 60)
+
+
+def half_mask(w: int, h: int) -> QImage:
+    """An Alpha8 mask, the whole pattern on its left half, nothing on its right half."""
+    m = QImage(w, h, QImage.Format_Alpha8)
+    m.fill(0)
+    for y in range(h):
+        for x in range(w // 2):
+            m.setPixelColor(x, y, QColor(0, 0, 0, 255))
+    return m
+
+
+@pytest.fixture
+def doubt_view(qtbot):
+    """200 x 100 before and after images; the colour's mask at half its size (as a first pass would be),
+    marking the left half of the image (image x < 100)."""
+    v = CompareView()
+    qtbot.addWidget(v)
+    v.resize(400, 300)
+    v.show()
+    qtbot.waitExposed(v)
+    v.set_images(solid(200, 100, GREY), solid(200, 100, COLOUR), doubt=half_mask(100, 50))
+    return v
+
+
+def row(v: CompareView, y: int, x0: int, x1: int, img: QImage | None = None) -> list[QColor]:
+    img = img if img is not None else v.grab().toImage()
+    return [img.pixelColor(x, y) for x in range(x0, x1)]
+
+
+def at(v: CompareView, ix: float, iy: float, pane: int = 0) -> tuple[int, int]:
+    pt = v.image_to_widget(QPointF(ix, iy), v.pane_rects()[pane])
+    return round(pt.x()), round(pt.y())
+
+
+def hatched(pixels: list[QColor], base: QColor) -> bool:
+    """Both lighter and darker than ``base`` along the row: the light and the dark lines."""
+    light = sum(1 for c in pixels if c.lightness() > base.lightness() + 20)
+    dark = sum(1 for c in pixels if c.lightness() < base.lightness() - 20)
+    return light > 0 and dark > 0
+
+
+def test_uncertain_colour_is_hatched_only_where_the_mask_is_and_only_when_shown(doubt_view):
+    v = doubt_view
+    v.set_divider(0.0)  # all after
+    x_marked, y = at(v, 50, 50)
+    x_clear, _ = at(v, 150, 50)
+    assert v.has_doubt() and not v.show_doubt
+    assert set(c.name() for c in row(v, y, x_marked - 15, x_marked + 15)) == {COLOUR.name()}  # off: the colour
+    v.set_show_doubt(True)
+    img = v.grab().toImage()
+    marked = row(v, y, x_marked - 15, x_marked + 15, img)
+    assert hatched(marked, COLOUR)
+    assert set(c.name() for c in row(v, y, x_clear - 15, x_clear + 15, img)) == {COLOUR.name()}  # not marked
+    # neutral: white and black lines over the colour, never a hue of their own (mixing with grey keeps
+    # the hue and lowers the saturation)
+    for c in marked:
+        if c.hsvSaturation() > 40:
+            assert abs(c.hsvHue() - COLOUR.hsvHue()) <= 4, c.name()
+        assert c.hsvSaturation() <= COLOUR.hsvSaturation() + 3, c.name()
+    v.set_show_doubt(False)
+    assert set(c.name() for c in row(v, y, x_marked - 15, x_marked + 15)) == {COLOUR.name()}
+
+
+def test_the_hatch_follows_the_divider_and_side_by_side(doubt_view, qtbot):
+    v = doubt_view
+    v.set_show_doubt(True)
+    x, y = at(v, 50, 50)
+    v.set_divider(1.0)  # all before: no hatch on the grey
+    assert set(c.name() for c in row(v, y, x - 15, x + 15)) == {GREY.name()}
+    v.set_divider((x + 2) / v.width())  # the divider through the marked part: hatch right of it only
+    _, y = at(v, 50, 20)  # above the divider's handle
+    img = v.grab().toImage()
+    assert set(c.name() for c in row(v, y, x - 20, x - 4, img)) == {GREY.name()}
+    assert hatched(row(v, y, x + 6, x + 30, img), COLOUR)
+    with qtbot.waitSignal(v.modeChanged):
+        v.set_side_by_side(True)
+    img = v.grab().toImage()
+    xl, yl = at(v, 50, 50, 0)
+    xr, yr = at(v, 50, 50, 1)
+    assert set(c.name() for c in row(v, yl, xl - 15, xl + 15, img)) == {GREY.name()}  # before pane
+    assert hatched(row(v, yr, xr - 15, xr + 15, img), COLOUR)  # after pane, at the same image point
+    xc, _ = at(v, 150, 50, 1)
+    assert set(c.name() for c in row(v, yr, xc - 15, xc + 15, img)) == {COLOUR.name()}
+
+
+@pytest.mark.parametrize("zoom", [None, 1.0, 4.0, 9.0])
+def test_the_hatch_stays_on_its_image_points_and_keeps_its_spacing_on_screen_at_any_zoom(doubt_view, zoom):
+    """Zoomed about the mask's edge (image x = 100): hatch left of it, none right of it (the mask is drawn
+    through the view's transform); the pattern repeats every HATCH_PX screen pixels whatever the zoom."""
+    from archcolour.gui.compare_view import HATCH_PX
+
+    v = doubt_view
+    v.set_divider(0.0)
+    v.set_show_doubt(True)
+    if zoom is not None:
+        v.set_zoom(zoom, QPointF(*at(v, 100, 50)))
+        v.pan_by(13, 0)  # a pan too: the pattern moves with the image
+    edge, y = at(v, 100, 50)
+    assert 0 < edge < v.width()
+    blur = 3 + (v.zoom * 2 if v.zoom > 1 else 2)  # the mask is half the image's size, smoothly scaled
+    img = v.grab().toImage()
+    left = row(v, y, max(0, int(edge - blur - 40)), int(edge - blur), img)
+    right = row(v, y, int(edge + blur), min(v.width(), int(edge + blur + 40)), img)
+    assert hatched(left, COLOUR)
+    assert set(c.name() for c in right) == {COLOUR.name()}
+    period = [abs(left[i].lightness() - left[i + HATCH_PX].lightness()) for i in range(len(left) - HATCH_PX)]
+    assert max(period) <= 3  # the same pattern one period on, at every zoom
+
+
+def test_no_hatch_without_a_mask_or_without_colour(doubt_view):
+    v = doubt_view
+    v.set_divider(0.0)
+    v.set_show_doubt(True)
+    x, y = at(v, 50, 50)
+    v.set_colour(solid(200, 100, COLOUR))  # a colour pass without a mask (one look)
+    assert not v.has_doubt()
+    assert set(c.name() for c in row(v, y, x - 15, x + 15)) == {COLOUR.name()}
+    v.set_images(solid(200, 100, GREY), None, keep_view=True, doubt=half_mask(100, 50))  # no colour yet
+    assert not v.has_doubt()
+    assert set(c.name() for c in row(v, y, x - 15, x + 15)) == {GREY.name()}

@@ -276,6 +276,84 @@ def test_a_batch_runs_with_the_colour_quality_chosen_and_its_outputs_record_it(w
     assert {read_provenance(p)["engine"]["ensemble"] for p in outs} == {ensemble}
 
 
+# -- uncertain colour ------------------------------------------------------------------------------
+def _after_row(view) -> list[str]:
+    """The colours along a row through the middle of the image, right of the divider (moved to the left)."""
+    img = view.grab().toImage()
+    r = view.image_rect_in(view.pane_rects()[0])
+    y = int(r.center().y()) - 3  # off the divider's handle
+    return [img.pixelColor(x, y).name() for x in range(int(r.left()) + 30, int(r.right()) - 2)]
+
+
+def test_show_uncertain_colour_hatches_the_preview_s_colour_and_is_cached_with_it(window, qtbot, photo_folder,
+                                                                                 monkeypatch):
+    from archcolour.gui import workers
+    from archcolour.gui.preview_controller import UNCERTAIN_MEANING
+
+    # any disagreement at all gets the whole pattern (the tiny test model's looks disagree only a little)
+    monkeypatch.setattr(workers, "UNCERTAIN_FROM", 0.0)
+    monkeypatch.setattr(workers, "UNCERTAIN_FULL", 1e-6)
+    open_folder(qtbot, window, photo_folder)
+    target = photo_folder / "photo_01.png"
+    with qtbot.waitSignal(window.previewRefined, timeout=30000, check_params_cb=lambda p: Path(p) == target):
+        window.select_path(target)
+    a = window.uncertain_action
+    assert a.isCheckable() and a.isEnabled() and not a.isChecked()
+    view_menu = next(m.menu() for m in window.menuBar().actions() if m.text() == "&View")
+    assert a in view_menu.actions() and a in window.preview_bar.actions()  # beside the other view toggles
+    view = window.compare
+    assert view.has_doubt() and not view.show_doubt  # the worker made the mask; off by default
+    view.set_divider(0.05)
+    plain = _after_row(view)
+    qtbot.keyClick(window, Qt.Key_U, Qt.ControlModifier)  # Ctrl+U
+    assert a.isChecked() and view.show_doubt
+    assert view.labels[1] == "After (hatched: uncertain colour)"
+    assert f"{UNCERTAIN_MEANING} (" in window.preview_info.text() and "% of the image)" in window.preview_info.text()
+    shown = _after_row(view)
+    assert sum(p != q for p, q in zip(plain, shown)) > len(plain) // 4  # the hatch is on show
+    a.setChecked(False)
+    assert _after_row(view) == plain and view.labels[1] == "After" and UNCERTAIN_MEANING not in window.preview_info.text()
+    # cached with the preview: another image, then back to this one from the cache, mask and all
+    a.setChecked(True)
+    asked = []
+    request = window.previews.worker.request
+    window.previews.worker.request = lambda req: (asked.append(req.path), request(req))[1]
+    with qtbot.waitSignal(window.previewRefined, timeout=30000):
+        window.select_path(photo_folder / "photo_02.png")
+    with qtbot.waitSignal(window.previewRefined, timeout=1000):
+        window.select_path(target)
+    assert asked == [photo_folder / "photo_02.png"]
+    assert view.has_doubt() and _after_row(view) == shown
+
+
+def test_show_uncertain_colour_is_disabled_and_says_why_for_one_look_and_for_mirror(window, qtbot, photo_folder):
+    from archcolour.gui.preview_controller import UNCERTAIN_MEANING
+
+    open_folder(qtbot, window, photo_folder)
+    with qtbot.waitSignal(window.previewRefined, timeout=30000):
+        window.select_path(photo_folder / "photo_01.png")
+    a = window.uncertain_action
+    a.setChecked(True)
+    button = window.preview_bar.widgetForAction(a)
+    combo = window.export.ensemble_combo
+    with qtbot.waitSignal(window.previewRefined, timeout=30000):
+        combo.setCurrentIndex(combo.findData("none"))  # Fast: one look
+    assert not a.isEnabled() and a.isChecked()  # the choice is kept for when it applies again
+    assert "“Fast”" in a.toolTip() and "one look" in a.toolTip() and "“Best”" in a.toolTip()
+    assert button.toolTip() == a.toolTip() and not button.isEnabled()
+    view = window.compare
+    assert not view.show_doubt and not view.has_doubt() and view.labels[1] == "After"
+    assert UNCERTAIN_MEANING not in window.preview_info.text()
+    with qtbot.waitSignal(window.previewRefined, timeout=30000):
+        combo.setCurrentIndex(combo.findData("mirror"))  # two looks, but nothing toned down
+    assert not a.isEnabled() and "“Mirror”" in a.toolTip() and "without toning" in a.toolTip()
+    assert not view.show_doubt and not view.has_doubt()
+    with qtbot.waitSignal(window.previewRefined, timeout=1000):  # Best again, from the cache
+        combo.setCurrentIndex(combo.findData("full"))
+    assert a.isEnabled() and view.show_doubt and view.has_doubt() and "Ctrl+U" in a.toolTip()
+    assert view.labels[1] == "After (hatched: uncertain colour)" and UNCERTAIN_MEANING in window.preview_info.text()
+
+
 # -- batches ---------------------------------------------------------------------------------------
 def test_colourise_all(window, qtbot, photo_folder):
     open_folder(qtbot, window, photo_folder)
@@ -476,12 +554,15 @@ def test_settings_persist(make_window, qtbot, photo_folder, _config_dir, tmp_pat
     ex.ensemble_combo.setCurrentIndex(ex.ensemble_combo.findData("none"))
     ex.overwrite_radio.setChecked(True)
     win.side_by_side_action.setChecked(True)
+    win.uncertain_action.setChecked(True)  # remembered, though "Fast" (chosen above) has nothing to show
+    assert not win.uncertain_action.isEnabled() and not win.compare.show_doubt
     win.resize(760, 560)
     win.close()
     data = json.loads((_config_dir / "settings.json").read_text())
     assert data["fmt"] == "jpg" and data["jpeg_quality"] == 77 and data["working_size"] == 384
     assert data["ensemble"] == "none"
     assert data["overwrite"] is False and data["side_by_side"] is True  # Overwrite is never remembered
+    assert data["show_uncertainty"] is True
     assert data["output_dir"] == str(tmp_path / "out")
     assert data["recent_folders"] == [str(photo_folder)] and data["window_geometry"]
 
@@ -490,10 +571,14 @@ def test_settings_persist(make_window, qtbot, photo_folder, _config_dir, tmp_pat
     assert (ex.fmt, ex.jpeg_quality, ex.working_size, ex.overwrite) == ("jpg", 77, 384, False)
     assert ex.output_dir == tmp_path / "out"
     assert again.compare.side_by_side and again.side_by_side_action.isChecked()
+    assert again.uncertain_action.isChecked() and not again.uncertain_action.isEnabled()
+    assert not again.compare.show_doubt  # "Fast" again
     assert (again.width(), again.height()) == (760, 560)
     assert ex.ensemble == "none" and ex.ensemble_combo.currentText() == "Fast: one look"
     assert again.export_colourisers().base.ensemble == "none"  # what previews and batches of the new window use
     assert again.recent_menu.actions()[0].text() == str(photo_folder)
+    ex.ensemble_combo.setCurrentIndex(ex.ensemble_combo.findData("full"))  # Best: the hatching it remembered
+    assert again.uncertain_action.isEnabled() and again.compare.show_doubt
 
 
 def test_device_setting_reloads_engine(window, qtbot, _config_dir):
@@ -538,8 +623,9 @@ def test_about_dialog_shows_version_model_card_and_licences(qtbot, tiny_models_d
 def test_shortcuts_cover_frequent_actions_without_clashes(window):
     table = dict(window.shortcut_table())
     for name in ("Open folder…", "Colourise selected", "Colourise all", "Pause", "Cancel batch", "Fit", "100%",
-                 "Side by side", "Quit", "About archcolour"):
+                 "Side by side", "Show uncertain colour", "Quit", "About archcolour"):
         assert name in table, name
+    assert table["Show uncertain colour"] == "Ctrl+U"
     seqs = [k for keys in table.values() for k in keys.split(", ")]
     assert len(seqs) == len(set(seqs)), "two actions share a shortcut"
 

@@ -97,6 +97,51 @@ def test_preview_predicts_once_per_look_and_its_refined_pass_is_what_the_batch_w
     assert np.array_equal(_qimage_rgb(refined.colour), batch)
 
 
+def _alpha(img) -> np.ndarray:
+    """An Alpha8 QImage as (H, W) uint8."""
+    a = np.frombuffer(img.constBits(), np.uint8, img.sizeInBytes()).reshape(img.height(), img.bytesPerLine())
+    return a[:, : img.width()].copy()
+
+
+def test_uncertainty_mask_ramps_from_agreement_to_disagreement_at_the_colour_s_size():
+    """Below UNCERTAIN_FROM nothing, above UNCERTAIN_FULL the whole pattern, linear in between; brought to
+    the size asked for as the colour is (bilinear), an Alpha8 image of its own."""
+    from PySide6.QtGui import QImage
+
+    lo, hi = workers.UNCERTAIN_FROM, workers.UNCERTAIN_FULL
+    assert 0 < lo < hi < 1
+    u = torch.tensor([0.0, lo - 0.01, lo, lo + 0.6 * (hi - lo), hi, 0.99, 0.3, 0.3])[None, None, None].expand(1, 1, 4, 8)
+    img, share = workers.uncertainty_mask(u, 8, 4)
+    assert img.format() == QImage.Format_Alpha8 and (img.width(), img.height()) == (8, 4)
+    assert _alpha(img)[0].tolist() == [0, 0, 0, 153, 255, 255, 0, 0]
+    assert share == pytest.approx(3 / 8)  # at least half marked: 60 % and the two at or above the full
+    big, _ = workers.uncertainty_mask(u.contiguous(), 32, 12)
+    want = torch.nn.functional.interpolate(u.contiguous(), size=(12, 32), mode="bilinear", align_corners=False)
+    want = ((want[0, 0] - lo) / (hi - lo)).clamp(0, 1) * 255
+    assert np.abs(_alpha(big).astype(int) - want.round().numpy().astype(int)).max() <= 1
+
+
+@pytest.mark.parametrize("ensemble", ["none", "mirror", "full"])
+def test_the_preview_worker_provides_the_uncertainty_of_the_colour_it_shows(tiny_weights, tmp_path, ensemble):
+    """Best ("full"): the refined pass (the ensemble's colour) comes with its uncertainty mask, at that
+    pass's size, from the engine's own map; the first pass (one look) has none. Fast and Mirror: none."""
+    from archcolour.engine import Colouriser
+
+    path = _grey_scan(tmp_path / "scan.png", 600, 400)
+    c = Colouriser(tiny_weights, device="cpu", ensemble=ensemble)
+    fast, refined = _run_preview(workers.PreviewRequest(1, path, c, view_size=(300, 200)))["colour"]
+    assert fast.doubt is None
+    if ensemble != "full":
+        assert refined.doubt is None
+        return
+    assert refined.doubt is not None and (refined.doubt.width(), refined.doubt.height()) == refined.preview_size
+    from archcolour import imageio
+
+    pred = c.predict(torch.from_numpy(imageio.load_image(path).l))
+    want, share = workers.uncertainty_mask(pred.uncertainty, 600, 400)
+    assert np.array_equal(_alpha(refined.doubt), _alpha(want)) and refined.doubt_share == share
+
+
 def test_preview_of_a_grey_scan_shows_the_scan_as_its_lightness(tiny_weights, tmp_path):
     from PIL import Image
 

@@ -12,6 +12,6 @@ _os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 try:
     __version__ = _metadata.version("archcolour")
 except _metadata.PackageNotFoundError:  # running from a source tree without installing
-    __version__ = "0.2.0"
+    __version__ = "0.3.0"
 
 __all__ = ["__version__"]

@@ -53,12 +53,15 @@ class Ensemble(NamedTuple):
 #: Test-time ensembles by name. The network's colour for the photograph is combined from its colour
 #: for each look (each brought onto the working-size grid; ``archcolour.looks.combine``): the mean,
 #: reduced where the looks disagree in proportion to ``agreement``, times the gain. "full" is the
-#: default; its agreement (8) and gain (1.25) were chosen on the validation split with archunet-aged
-#: (see MODEL_CARD.md, fifth round: more accurate than the fourth round's plain mean with gain 1.05,
-#: and less colourful, though more so than archunet-cpu). The network runs 6.7x longer. "mirror" is
+#: default; its agreement (8) was chosen on the validation split with archunet-aged (MODEL_CARD.md,
+#: fifth round: more accurate than the fourth round's plain mean with gain 1.05), its gain (1.35,
+#: 1.25 in 0.2.0) with archunet-aged4, the sixth round's default, whose plain output is less colourful
+#: (sixth round: the most accurate setting that keeps at least archunet-cpu's colour). The gain
+#: suits the default model; with an older model "full" is more colourful than it was. The network
+#: runs 6.7x longer. "mirror" is
 #: the plain mean of two looks (its combination was not tuned).
 ENSEMBLES: dict[str, Ensemble] = {
-    "full": Ensemble(True, (0.75, 4 / 3), 1.25, 8.0),
+    "full": Ensemble(True, (0.75, 4 / 3), 1.35, 8.0),
     "mirror": Ensemble(True, (), 1.0, 0.0),
     "none": Ensemble(False, (), 1.0, 0.0),
 }

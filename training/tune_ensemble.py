@@ -5,7 +5,7 @@ each (agreement, gain) of the grid is then combined (``archcolour.looks.combine`
 recombined by the engine, and scored as ``training.evaluate`` scores. So a grid of 25 settings costs
 little more than one evaluation.
 
-    python -m training.tune_ensemble --model models/archunet-aged.safetensors --split val --stride 5 \\
+    python -m training.tune_ensemble --model models/archunet-aged4.safetensors --split val --stride 5 \\
         --agreement 0,4,8,16 --gain 1.05,1.15,1.2,1.25 [--aged] --out models/eval/round5_val_tune.json
 
 Use it on the validation split only; the test split is for the final table.

@@ -329,8 +329,8 @@ class PreviewResult:
 #: The alpha ramp of "Show uncertain colour": ``uncertainty`` (the share of the looks' mean colour the
 #: ensemble toned down, :func:`archcolour.looks.uncertainty`) below UNCERTAIN_FROM is not marked, above
 #: UNCERTAIN_FULL gets the whole pattern, linearly in between. Below 0.5 the output keeps more than half
-#: of the looks' colour (with "full"'s gain 1.25, over 60 % of it): the looks broadly agree. Above 0.8 it
-#: keeps a fifth or less (a quarter with the gain): they disagree more than they agree and what is left
+#: of the looks' colour (with "full"'s gain 1.35, two thirds of it): the looks broadly agree. Above 0.8 it
+#: keeps a fifth or less (27 % with the gain): they disagree more than they agree and what is left
 #: is close to grey, a guess. A ramp rather than a threshold, because the map is averaged over a 5 x 5
 #: window of the working size: its edges are not sharp boundaries, and a hard contour would claim they
 #: were. On five of the look-book's old prints with the default model (median uncertainty 0.2-0.4) this

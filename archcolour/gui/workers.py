@@ -333,7 +333,7 @@ class PreviewResult:
 #: keeps a fifth or less (27 % with the gain): they disagree more than they agree and what is left
 #: is close to grey, a guess. A ramp rather than a threshold, because the map is averaged over a 5 x 5
 #: window of the working size: its edges are not sharp boundaries, and a hard contour would claim they
-#: were. On five of the look-book's old prints with the default model (median uncertainty 0.2-0.4) this
+#: were. On five of the look-book's old prints with archunet-aged (median uncertainty 0.2-0.4) this
 #: marks 9-12 % of a photograph fully, 14-23 % at half strength or more and 21-40 % at all: the sky at a
 #: horizon, window light, dense crowds.
 UNCERTAIN_FROM = 0.5

@@ -20,6 +20,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 OUT = Path(__file__).resolve().parent
 sys.path.insert(0, str(ROOT))
+from shotkit import settle, wait  # noqa: E402  (docs/screenshots/shotkit.py)
 
 HINTS = [(0.50, 0.30, "#b8322a"), (0.22, 0.80, "#4f7a3a"), (0.80, 0.12, "#3f6fb5")]
 
@@ -83,7 +84,7 @@ def main() -> int:
     refs = sorted(Path("/work/shared/datasets/wonders7/taj_mahal").glob("*.jpg"))
     reference = refs[0] if refs else next(samples.glob("petra_treasury.*"))
 
-    from PySide6.QtCore import QEventLoop, QPointF, Qt, QTimer
+    from PySide6.QtCore import QPointF, Qt
     from PySide6.QtTest import QTest
 
     from archcolour import settings as settings_mod
@@ -93,42 +94,28 @@ def main() -> int:
     app = create_app()
     app.setStyle("Fusion")
 
-    def wait(signal, timeout_s=180.0):
-        loop = QEventLoop()
-        got = []
-        signal.connect(lambda *a: (got.append(a), loop.quit()))
-        QTimer.singleShot(int(timeout_s * 1000), loop.quit)
-        loop.exec()
-        if not got:
-            raise TimeoutError(str(signal))
-
-    def settle(ms=400):
-        loop = QEventLoop()
-        QTimer.singleShot(ms, loop.quit)
-        loop.exec()
-
     s = settings_mod.Settings()
     s.model = name
     win = MainWindow(s)
     win.resize(1400, 880)
     win.show()
-    wait(win.engineReady)
+    wait(win.engineReady, 180)
     win.open_folder(archive)
-    wait(win.folderLoaded)
-    wait(win.previewRefined)
+    wait(win.folderLoaded, 180)
+    wait(win.previewRefined, 180)
     g = win.guidance
     g.set_reference(reference)
-    wait(win.previewRefined)
+    wait(win.previewRefined, 180)
     win.hint_mode_action.setChecked(True)
     for x, y, c in HINTS:
         g.set_colour(c)
         r = win.compare.image_rect_in(win.compare.pane_rects()[0])
         QTest.mouseClick(g.overlay, Qt.LeftButton, Qt.NoModifier,
                          QPointF(r.left() + x * r.width(), r.top() + y * r.height()).toPoint())
-        wait(win.previewRefined)
+        wait(win.previewRefined, 180)
     win.compare.set_divider(0.35)
     g.overlay._select(0)
-    settle()
+    settle(400)
     win.grab().save(str(OUT / "hint-mode.png"))
     print("wrote", OUT / "hint-mode.png")
 
@@ -136,7 +123,7 @@ def main() -> int:
     g.panel.eyedropper_button.setChecked(True)
     t = g.panel.thumb
     QTest.mouseClick(t, Qt.LeftButton, Qt.NoModifier, t.rect().center())
-    settle()
+    settle(400)
     g.dock.grab().save(str(OUT / "reference-chooser.png"))
     print("wrote", OUT / "reference-chooser.png")
     win.close()

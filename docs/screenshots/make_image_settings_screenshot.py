@@ -17,6 +17,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 OUT = Path(__file__).resolve().parent
 sys.path.insert(0, str(ROOT))
+from shotkit import grey_archive, photographs, settle, wait  # noqa: E402  (docs/screenshots/shotkit.py)
 
 
 def main() -> int:
@@ -25,20 +26,8 @@ def main() -> int:
     os.environ["ARCHCOLOUR_CONFIG_DIR"] = str(tmp / "config")
     os.environ.setdefault("ARCHCOLOUR_MODELS", str(ROOT / "models"))
 
-    from PIL import Image
-
     archive = tmp / "Site survey 1923"
-    archive.mkdir()
-    for src in sorted((ROOT / "resources" / "samples").glob("*.*")):
-        if src.suffix.lower() not in (".jpg", ".png", ".tif"):
-            continue
-        with Image.open(src) as im:
-            g = im.convert("L")
-            s = 1100 / max(g.size)
-            g.resize((round(g.width * s), round(g.height * s)), Image.Resampling.BICUBIC).save(
-                archive / f"{src.stem}.jpg", quality=92)
-
-    from PySide6.QtCore import QEventLoop, QTimer
+    grey_archive(archive, photographs(ROOT / "resources" / "samples"), 1100)
 
     from archcolour import image_settings as ims
     from archcolour import settings as settings_mod
@@ -49,36 +38,22 @@ def main() -> int:
     app = create_app()
     app.setStyle("Fusion")
 
-    def wait(signal, timeout_s=300.0):
-        loop = QEventLoop()
-        got = []
-        signal.connect(lambda *a: (got.append(a), loop.quit()))
-        QTimer.singleShot(int(timeout_s * 1000), loop.quit)
-        loop.exec()
-        if not got:
-            raise TimeoutError(str(signal))
-
-    def settle(ms=500):
-        loop = QEventLoop()
-        QTimer.singleShot(ms, loop.quit)
-        loop.exec()
-
     win = MainWindow(settings_mod.Settings())
     win.move(0, 0)
     win.resize(1400, 880)
     win.show()
-    wait(win.engineReady)
+    wait(win.engineReady, 300)
     win.open_folder(archive)
-    wait(win.folderLoaded)
+    wait(win.folderLoaded, 300)
     if win.thumbs.busy:
-        wait(win.thumbs.idle)
+        wait(win.thumbs.idle, 300)
     ctl = win.image_settings
     colosseum, petra = archive / "colosseum.jpg", archive / "petra_treasury.jpg"
     ctl.apply([win.model.find(colosseum)], ims.ImageSettings(working_size=384))
     win.select_path(petra)
-    wait(win.previewRefined)
+    wait(win.previewRefined, 300)
     ctl.apply([win.model.find(petra)], ims.ImageSettings(model="archunet-guided", vividness=0.8))
-    wait(win.previewRefined)
+    wait(win.previewRefined, 300)
     shown = win.previews._shown
     assert shown.final and shown.model == "archunet-guided", (shown.final, shown.model)  # the image's own model
     win.compare.set_divider(0.45)

@@ -19,6 +19,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 OUT = Path(__file__).resolve().parent
 sys.path.insert(0, str(ROOT))
+from shotkit import settle, wait  # noqa: E402  (docs/screenshots/shotkit.py)
 
 SITES = ["petra", "the_roman_colosseum", "chichen_itza", "taj_mahal", "machu_picchu", "the_great_wall_of_china",
          "christ_the_redeemer_statue"]
@@ -139,16 +140,6 @@ def main() -> int:
     app = create_app()
     app.setStyle("Fusion")
 
-    def wait(signal, timeout_s=120.0):
-        loop = QEventLoop()
-        got = []
-        signal.connect(lambda *a: (got.append(a), loop.quit()))
-        QTimer.singleShot(int(timeout_s * 1000), loop.quit)
-        loop.exec()
-        if not got:
-            raise TimeoutError(str(signal))
-        return got[0]
-
     def show(path):
         """Select ``path`` and wait for its refined preview (which may come at once, from the cache)."""
         got = []
@@ -163,13 +154,8 @@ def main() -> int:
         win.previewRefined.disconnect(slot)
         win.previewRefined.disconnect(loop.quit)
 
-    def settle(ms=300):
-        loop = QEventLoop()
-        QTimer.singleShot(ms, loop.quit)
-        loop.exec()
-
     def shot(name):
-        settle()
+        settle(300)
         path = OUT / name
         win.grab().save(str(path))
         print("wrote", path)
@@ -177,11 +163,11 @@ def main() -> int:
     win = MainWindow(settings_mod.Settings())  # the defaults a new user sees (model default working size)
     win.resize(1280, 800)
     win.show()
-    wait(win.engineReady)
+    wait(win.engineReady, 120)
     win.open_folder(archive)
-    wait(win.folderLoaded)
+    wait(win.folderLoaded, 120)
     if win.thumbs.busy:
-        wait(win.thumbs.idle)
+        wait(win.thumbs.idle, 120)
     first_good = [e for e in win.model.entries() if "damaged" not in e.source.name]
     show(first_good[1].source)
     shot("main-window.png")
@@ -212,7 +198,7 @@ def main() -> int:
     win.batch.progress.connect(on_progress)
     wait(win.batchFinished, 600)
     if win.thumbs.busy:
-        wait(win.thumbs.idle)
+        wait(win.thumbs.idle, 120)
     damaged = [e for e in win.model.entries() if "damaged" in e.source.name][0]
     win.select_path(damaged.source)
     settle(500)

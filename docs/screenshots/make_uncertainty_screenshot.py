@@ -22,7 +22,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 OUT = Path(__file__).resolve().parent
 sys.path.insert(0, str(ROOT))
-SUFFIXES = (".jpg", ".jpeg", ".png", ".tif", ".tiff")
+from shotkit import grey_archive, photographs, settle, wait  # noqa: E402  (docs/screenshots/shotkit.py)
 
 
 def main(argv=None) -> int:
@@ -39,20 +39,11 @@ def main(argv=None) -> int:
     os.environ.setdefault("ARCHCOLOUR_MODELS", str(ROOT / "models"))
     args.out.mkdir(parents=True, exist_ok=True)
 
-    from PIL import Image
-
     archive = tmp / "Site survey 1923"
-    archive.mkdir()
-    sources = sorted(p for p in (args.photos or ROOT / "resources" / "samples").glob("*")
-                     if p.suffix.lower() in SUFFIXES)
-    for src in sources:
-        with Image.open(src) as im:
-            g = im.convert("L")
-            s = min(1.0, 1100 / max(g.size)) if args.photos else 1100 / max(g.size)
-            g.resize((round(g.width * s), round(g.height * s)), Image.Resampling.BICUBIC).save(
-                archive / f"{src.stem}.jpg", quality=92)
+    grey_archive(archive, photographs(args.photos or ROOT / "resources" / "samples"), 1100,
+                 only_shrink=bool(args.photos))
 
-    from PySide6.QtCore import QEventLoop, QPointF, QTimer
+    from PySide6.QtCore import QPointF
 
     from archcolour import settings as settings_mod
     from archcolour.gui.app import create_app
@@ -61,20 +52,6 @@ def main(argv=None) -> int:
     app = create_app()
     app.setStyle("Fusion")
 
-    def wait(signal, timeout_s=300.0):
-        loop = QEventLoop()
-        got = []
-        signal.connect(lambda *a: (got.append(a), loop.quit()))
-        QTimer.singleShot(int(timeout_s * 1000), loop.quit)
-        loop.exec()
-        if not got:
-            raise TimeoutError(str(signal))
-
-    def settle(ms=400):
-        loop = QEventLoop()
-        QTimer.singleShot(ms, loop.quit)
-        loop.exec()
-
     def refined(action):
         """Do ``action`` and wait for the refined preview it brings (which may come at once, from the cache)."""
         got = []
@@ -82,11 +59,11 @@ def main(argv=None) -> int:
         win.previewRefined.connect(slot)
         action()
         if not got:
-            wait(win.previewRefined)
+            wait(win.previewRefined, 300)
         win.previewRefined.disconnect(slot)
 
     def shot(name):
-        settle()
+        settle(400)
         path = args.out / name
         win.grab().save(str(path))
         print("wrote", path, "·", win.preview_info.text())
@@ -94,11 +71,11 @@ def main(argv=None) -> int:
     win = MainWindow(settings_mod.Settings())  # a new user's defaults: colour quality Best
     win.resize(1280, 800)
     win.show()
-    wait(win.engineReady)
+    wait(win.engineReady, 300)
     win.open_folder(archive)
-    wait(win.folderLoaded)
+    wait(win.folderLoaded, 300)
     if win.thumbs.busy:
-        wait(win.thumbs.idle)
+        wait(win.thumbs.idle, 300)
     entries = win.model.entries()
     entry = next((e for e in entries if e.source.stem == args.pick), entries[0])
     refined(lambda: win.select_path(entry.source))
